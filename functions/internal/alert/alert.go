@@ -1,0 +1,58 @@
+// Package alert holds the NTS-failure alert: what it says, how it is rendered
+// for each channel, and the port through which it is published.
+//
+// An alert is built once, when a cashbill first reaches stateCode 305, and stored
+// with the cashbill until it has been published, so that whichever delivery (or,
+// later, a sweeper) publishes it sends exactly the same content.
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// Failure is the content of an NTS filing failure alert. Its JSON form is the
+// SNS default message: subscribers (SQS, Lambda, HTTP) parse it, so field names
+// are a public contract and follow POPBiLL's names.
+type Failure struct {
+	ItemKey          string `json:"itemKey"`
+	FranchiseCorpNum string `json:"franchiseCorpNum"`
+	MgtKey           string `json:"mgtKey"`
+	ConfirmNum       string `json:"confirmNum"`
+	TradeDate        string `json:"tradeDate"`
+	StateCode        int    `json:"stateCode"`
+	NTSResultCode    string `json:"ntsresultCode"`
+	NTSResultDT      string `json:"ntsresultDT,omitempty"`
+	EventDT          string `json:"eventDT"`
+	EventType        string `json:"eventType"`
+	IssueDT          string `json:"issueDT,omitempty"`
+	// MID is the Pb-Webhook-MID of the delivery that first carried the failure.
+	MID string `json:"mid,omitempty"`
+}
+
+// Publisher sends an alert to the people who act on it. Publish returns the
+// channel's message id. It must not report success unless the alert was
+// accepted for delivery: the caller records a success and never sends again.
+type Publisher interface {
+	Publish(ctx context.Context, f Failure) (messageID string, err error)
+}
+
+// Encode is the stored and default-message form of f.
+func Encode(f Failure) []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		// A struct of strings and an int always marshals.
+		panic(fmt.Sprintf("alert: encode failure: %v", err))
+	}
+	return b
+}
+
+// Decode reads what Encode wrote.
+func Decode(b []byte) (Failure, error) {
+	var f Failure
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Failure{}, fmt.Errorf("alert: decode stored alert: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,68 @@
+// Package alerttest is the contract every alert.Publisher adapter passes: the
+// SNS one against moto_server, the console one on a buffer.
+package alerttest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+)
+
+// Harness is a publisher and a way to read what its subscribers received,
+// each delivery as text that carries the alert's content.
+type Harness struct {
+	Publisher alert.Publisher
+	Received  func(t *testing.T) []string
+}
+
+// Failure is a sample NTS filing failure.
+func Failure(itemKey string) alert.Failure {
+	return alert.Failure{
+		ItemKey: itemKey, FranchiseCorpNum: "6798700433", MgtKey: "20221221-001",
+		ConfirmNum: "TB0001146", TradeDate: "20221221", StateCode: 305,
+		NTSResultCode: "TS4", NTSResultDT: "20221222100033", EventDT: "20221222100033",
+		EventType: "NTS", MID: "016120000002-1777d55c2c41492ab06826d",
+	}
+}
+
+// Run checks the contract of alert.Publisher.
+func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
+	t.Run("each publish is delivered once with its content and an id", func(t *testing.T) {
+		h := newHarness(t)
+		keys := []string{"022122116191200001", "022122116191200002"}
+		ids := map[string]bool{}
+		for _, k := range keys {
+			id, err := h.Publisher.Publish(context.Background(), Failure(k))
+			if err != nil {
+				t.Fatalf("Publish(%s): %v", k, err)
+			}
+			if id == "" || ids[id] {
+				t.Errorf("Publish(%s) returned id %q: want a new, non-empty id", k, id)
+			}
+			ids[id] = true
+		}
+		got := h.Received(t)
+		if len(got) != len(keys) {
+			t.Fatalf("subscriber received %d messages, want %d: %q", len(got), len(keys), got)
+		}
+		for i, k := range keys {
+			if !strings.Contains(got[i], k) || !strings.Contains(got[i], "TS4") {
+				t.Errorf("message %d does not carry itemKey %s and result code TS4: %q", i, k, got[i])
+			}
+		}
+	})
+
+	t.Run("a cancelled request is an error and delivers nothing", func(t *testing.T) {
+		h := newHarness(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := h.Publisher.Publish(ctx, Failure("022122116191200003")); err == nil {
+			t.Fatal("Publish with a cancelled context succeeded")
+		}
+		if got := h.Received(t); len(got) != 0 {
+			t.Errorf("subscriber received %d messages after a failed publish", len(got))
+		}
+	})
+}

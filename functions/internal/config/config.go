@@ -1,0 +1,173 @@
+// Package config reads the receiver's settings from the environment, the
+// public contract documented in the README and mirrored by template.yaml.
+// Missing or inconsistent settings are errors that name the variable: the
+// function then fails at start, closed, never open.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
+)
+
+// Variable is one setting of the contract.
+type Variable struct {
+	Name     string
+	Required bool
+	// LocalOnly settings are for running on a workstation and never appear in
+	// template.yaml (a secret in a Lambda environment is visible in the console).
+	LocalOnly bool
+	Doc       string
+}
+
+// Names of the settings.
+const (
+	StateTable           = "STATE_TABLE"
+	AlertTopicARN        = "ALERT_TOPIC_ARN"
+	AuthMode             = "AUTH_MODE"
+	AuthCredential       = "AUTH_CREDENTIAL"
+	AuthCredentialParam  = "AUTH_CREDENTIAL_PARAM"
+	AllowedCorpNums      = "ALLOWED_CORPNUMS"
+	AllowedSourceIPs     = "ALLOWED_SOURCE_IPS"
+	CheckCorpNumChecksum = "CHECK_CORPNUM_CHECKSUM"
+)
+
+// Variables is every setting the webhook function reads.
+var Variables = []Variable{
+	{Name: StateTable, Required: true, Doc: "DynamoDB table holding one item per cashbill (partition key itemKey)."},
+	{Name: AlertTopicARN, Required: true, Doc: "SNS topic that receives one message per NTS filing failure (stateCode 305)."},
+	{Name: AuthMode, Required: true, Doc: "`basic`, `apikey` or `none`, as set under Webhook 인증 on the POPBiLL site. `none` must be chosen explicitly and logs a warning at start."},
+	{Name: AuthCredential, LocalOnly: true, Doc: "The credential itself: `user:password` for basic, the key for apikey. For local use; set exactly one of this and AUTH_CREDENTIAL_PARAM."},
+	{Name: AuthCredentialParam, Doc: "Name of an SSM SecureString holding the credential; read once per cold start. For production."},
+	{Name: AllowedCorpNums, Doc: "Optional comma-separated business numbers (10 digits). Events for any other business are refused with 403 and not stored."},
+	{Name: AllowedSourceIPs, Doc: "Optional comma-separated IP addresses or CIDR blocks; other callers get 403. POPBiLL publishes 54.180.62.221 and 13.124.72.158."},
+	{Name: CheckCorpNumChecksum, Doc: "`true` refuses business numbers whose NTS check digit is wrong (vendor examples such as 1234567890 fail it). Default `false`."},
+}
+
+// SSMAPI is the one SSM call the receiver makes.
+type SSMAPI interface {
+	GetParameter(ctx context.Context, params *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+// Rules reads the request-checking settings. ssmAPI may be nil when
+// AUTH_CREDENTIAL_PARAM is not used. The second result is a warning to log
+// (AUTH_MODE=none), or "".
+func Rules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (webhook.Rules, string, error) {
+	var r webhook.Rules
+	mode, err := auth.ParseMode(getenv(AuthMode))
+	if err != nil {
+		return r, "", fmt.Errorf("%s %w", AuthMode, err)
+	}
+	cred, err := credential(ctx, mode, getenv, ssmAPI)
+	if err != nil {
+		return r, "", err
+	}
+	r.Auth, err = auth.New(mode, cred)
+	if err != nil {
+		return r, "", fmt.Errorf("%s/%s: %w", AuthCredential, AuthCredentialParam, err)
+	}
+	if r.AllowedCorpNums, err = corpNums(getenv(AllowedCorpNums)); err != nil {
+		return r, "", err
+	}
+	if r.AllowedSources, err = prefixes(getenv(AllowedSourceIPs)); err != nil {
+		return r, "", err
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv(CheckCorpNumChecksum))); v {
+	case "", "false":
+	case "true":
+		r.CheckCorpNumChecksum = true
+	default:
+		return r, "", fmt.Errorf("%s must be true or false, got %q", CheckCorpNumChecksum, v)
+	}
+	warning := ""
+	if mode == auth.None {
+		warning = "AUTH_MODE=none: every request is accepted without a credential; anyone who knows the URL can forge events"
+	}
+	return r, warning, nil
+}
+
+func credential(ctx context.Context, mode auth.Mode, getenv func(string) string, ssmAPI SSMAPI) (string, error) {
+	direct, param := getenv(AuthCredential), strings.TrimSpace(getenv(AuthCredentialParam))
+	switch {
+	case mode == auth.None && (direct != "" || param != ""):
+		return "", fmt.Errorf("%s is none but %s or %s is set: remove the credential or choose basic/apikey", AuthMode, AuthCredential, AuthCredentialParam)
+	case mode == auth.None:
+		return "", nil
+	case direct != "" && param != "":
+		return "", fmt.Errorf("set only one of %s and %s", AuthCredential, AuthCredentialParam)
+	case direct != "":
+		return direct, nil
+	case param == "":
+		return "", fmt.Errorf("%s is %s: set %s (production) or %s (local)", AuthMode, mode, AuthCredentialParam, AuthCredential)
+	case ssmAPI == nil:
+		return "", fmt.Errorf("%s is set but no SSM client is available", AuthCredentialParam)
+	}
+	out, err := ssmAPI.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("%s: read parameter %q: %w", AuthCredentialParam, param, err)
+	}
+	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
+		return "", fmt.Errorf("%s: parameter %q is empty", AuthCredentialParam, param)
+	}
+	return aws.ToString(out.Parameter.Value), nil
+}
+
+func corpNums(s string) (map[string]bool, error) {
+	items := list(s)
+	if len(items) == 0 {
+		return nil, nil
+	}
+	set := make(map[string]bool, len(items))
+	for _, n := range items {
+		n = strings.ReplaceAll(n, "-", "")
+		if !cashbill.IsBusinessNumber(n) {
+			return nil, fmt.Errorf("%s: %q is not a 10-digit business number", AllowedCorpNums, n)
+		}
+		set[n] = true
+	}
+	return set, nil
+}
+
+func prefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range list(s) {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is neither an IP address nor a CIDR block", AllowedSourceIPs, item)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+func list(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Required returns the value of a required variable, or an error naming it.
+func Required(getenv func(string) string, name string) (string, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return "", errors.New(name + " is required but not set")
+	}
+	return v, nil
+}

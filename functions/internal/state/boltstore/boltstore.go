@@ -1,0 +1,180 @@
+// Package boltstore is the embedded adapter of the state store, for running the
+// receiver on a workstation with no AWS account: one bbolt file, one JSON value
+// per cashbill. bbolt serialises write transactions, which gives it the same
+// conditional-write guarantees the DynamoDB adapter gets from condition
+// expressions, and it fsyncs each commit, so state survives a restart.
+package boltstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+)
+
+var bucket = []byte("cashbills")
+
+// Store implements state.Store in a bbolt file.
+type Store struct{ db *bolt.DB }
+
+var _ state.Store = (*Store)(nil)
+
+// record is the stored form: the item plus the alert lease.
+type record struct {
+	state.Item
+	AlertPayload []byte    `json:",omitempty"`
+	LeaseOwner   string    `json:",omitempty"`
+	LeaseUntil   time.Time `json:",omitzero"`
+}
+
+// Open opens or creates the store file, creating its folder if needed.
+func Open(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("boltstore: create folder for %s: %w", path, err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s (is another receiver using it?): %w", path, err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucket)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close releases the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func load(b *bolt.Bucket, itemKey string) (record, bool, error) {
+	v := b.Get([]byte(itemKey))
+	if v == nil {
+		return record{}, false, nil
+	}
+	var r record
+	if err := json.Unmarshal(v, &r); err != nil {
+		return record{}, false, fmt.Errorf("boltstore: decode %s: %w", itemKey, err)
+	}
+	return r, true, nil
+}
+
+func save(b *bolt.Bucket, r record) error {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("boltstore: encode %s: %w", r.Event.ItemKey, err)
+	}
+	return b.Put([]byte(r.Event.ItemKey), v)
+}
+
+// errUnchanged ends a transaction without writing.
+var errUnchanged = errors.New("unchanged")
+
+// change runs fn on the item in one write transaction; fn returns
+// errUnchanged to leave the item as it was.
+func (s *Store) change(ctx context.Context, itemKey string, fn func(r *record, found bool) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		r, found, err := load(b, itemKey)
+		if err != nil {
+			return err
+		}
+		if err := fn(&r, found); err != nil {
+			return err
+		}
+		return save(b, r)
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
+}
+
+// Apply stores r when the item is new or its stateCode is smaller.
+func (s *Store) Apply(ctx context.Context, in state.Record) (state.Result, error) {
+	var res state.Result
+	err := s.change(ctx, in.Event.ItemKey, func(r *record, found bool) error {
+		if found && r.Event.StateCode >= in.Event.StateCode {
+			res = state.Result{Outcome: state.Stale, StateCode: r.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
+			if r.Event.StateCode == in.Event.StateCode {
+				res.Outcome = state.Duplicate
+			}
+			return errUnchanged
+		}
+		r.Event, r.MID, r.ReceivedAt, r.Body = in.Event, in.MID, in.ReceivedAt.UTC(), in.Body
+		if in.Alert != nil {
+			r.AlertStatus, r.AlertPayload = state.AlertPending, in.Alert
+		}
+		res = state.Result{Outcome: state.Stored, StateCode: in.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
+		return nil
+	})
+	return res, err
+}
+
+// ClaimAlert leases a pending alert whose lease is free or expired.
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
+	var payload []byte
+	err := s.change(ctx, itemKey, func(r *record, found bool) error {
+		if !found || r.AlertStatus != state.AlertPending || (r.LeaseOwner != "" && !r.LeaseUntil.Before(now)) {
+			return errUnchanged
+		}
+		r.LeaseOwner, r.LeaseUntil = owner, now.Add(lease)
+		payload = r.AlertPayload
+		return nil
+	})
+	return payload, payload != nil, err
+}
+
+// ReleaseAlert drops owner's lease, if it still holds it.
+func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
+	return s.change(ctx, itemKey, func(r *record, found bool) error {
+		if !found || r.LeaseOwner != owner {
+			return errUnchanged
+		}
+		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
+		return nil
+	})
+}
+
+// MarkAlertSent records a publish of a pending alert.
+func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+	return s.change(ctx, itemKey, func(r *record, found bool) error {
+		if !found || r.AlertStatus != state.AlertPending {
+			return errUnchanged
+		}
+		r.AlertStatus, r.AlertMessageID, r.AlertSentAt = state.AlertSent, messageID, at.UTC()
+		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
+		return nil
+	})
+}
+
+// Get returns the stored item.
+func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return state.Item{}, false, err
+	}
+	var (
+		r     record
+		found bool
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		r, found, err = load(tx.Bucket(bucket), itemKey)
+		return err
+	})
+	return r.Item, found, err
+}

@@ -1,0 +1,297 @@
+// Package dynamostore is the DynamoDB adapter of the state store: one item per
+// cashbill, partition key itemKey (String) and nothing else, the event's fields
+// under POPBiLL's names. Condition expressions, not read-then-write, enforce
+// the store's rules, so concurrent Lambda invocations cannot race.
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+)
+
+// API is every DynamoDB call the store makes; template.yaml grants exactly these.
+type API interface {
+	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// Attribute names. The event's own fields keep POPBiLL's names.
+const (
+	KeyAttribute = "itemKey"
+	attrState    = "stateCode"
+	attrInterOP  = "interOPYN"
+	attrMID      = "mid"
+	attrReceived = "receivedAt"
+	attrBody     = "body"
+	attrAlert    = "alertStatus"
+	attrPayload  = "alertPayload"
+	attrOwner    = "alertLeaseOwner"
+	attrUntil    = "alertLeaseUntil"
+	attrMsgID    = "alertMessageId"
+	attrSentAt   = "alertSentAt"
+)
+
+// Store implements state.Store on one DynamoDB table.
+type Store struct {
+	api   API
+	table string
+}
+
+var _ state.Store = (*Store)(nil)
+
+// New returns a store on table.
+func New(api API, table string) *Store { return &Store{api: api, table: table} }
+
+// stringFields are the event's optional text fields, in POPBiLL's names.
+func stringFields(e *cashbill.Event) []struct {
+	name string
+	ptr  *string
+} {
+	return []struct {
+		name string
+		ptr  *string
+	}{
+		{"corpNum", &e.CorpNum}, {"franchiseCorpNum", &e.FranchiseCorpNum},
+		{"tradeDate", &e.TradeDate}, {"confirmNum", &e.ConfirmNum},
+		{"ntssendDT", &e.NTSSendDT}, {"ntsresultDT", &e.NTSResultDT},
+		{"ntsresultCode", &e.NTSResultCode}, {"stateDT", &e.StateDT},
+		{"issueDT", &e.IssueDT}, {"mgtKey", &e.MgtKey},
+		{"eventDT", &e.EventDT}, {"eventType", &e.EventType},
+	}
+}
+
+// update builds an UpdateItem expression with every name and value bound to a
+// placeholder, so no attribute can collide with a DynamoDB reserved word.
+type update struct {
+	set, remove []string
+	names       map[string]string
+	values      map[string]types.AttributeValue
+}
+
+func newUpdate() *update {
+	return &update{names: map[string]string{}, values: map[string]types.AttributeValue{}}
+}
+
+func (u *update) name(n string) string {
+	p := "#" + n
+	u.names[p] = n
+	return p
+}
+
+func (u *update) value(v types.AttributeValue) string {
+	p := fmt.Sprintf(":v%d", len(u.values))
+	u.values[p] = v
+	return p
+}
+
+func (u *update) setAttr(n string, v types.AttributeValue) {
+	u.set = append(u.set, u.name(n)+" = "+u.value(v))
+}
+
+func (u *update) expression() *string {
+	var parts []string
+	if len(u.set) > 0 {
+		parts = append(parts, "SET "+strings.Join(u.set, ", "))
+	}
+	if len(u.remove) > 0 {
+		parts = append(parts, "REMOVE "+strings.Join(u.remove, ", "))
+	}
+	return aws.String(strings.Join(parts, " "))
+}
+
+func (s *Store) input(itemKey string, u *update, cond string) *dynamodb.UpdateItemInput {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(itemKey),
+		UpdateExpression:          u.expression(),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  u.names,
+		ExpressionAttributeValues: u.values,
+	}
+	if len(in.ExpressionAttributeValues) == 0 {
+		in.ExpressionAttributeValues = nil
+	}
+	return in
+}
+
+func key(itemKey string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{KeyAttribute: str(itemKey)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// Apply writes r when the item is new or its stored stateCode is smaller. The
+// alert attributes are only ever added here, never removed, so an alert still
+// owed survives a later, greater state.
+func (s *Store) Apply(ctx context.Context, r state.Record) (state.Result, error) {
+	ev := r.Event
+	u := newUpdate()
+	stateValue := u.value(num(int64(ev.StateCode)))
+	u.set = append(u.set, u.name(attrState)+" = "+stateValue)
+	for _, f := range stringFields(&ev) {
+		if *f.ptr != "" {
+			u.setAttr(f.name, str(*f.ptr))
+		} else {
+			u.remove = append(u.remove, u.name(f.name))
+		}
+	}
+	if ev.InterOPYN != nil {
+		u.setAttr(attrInterOP, &types.AttributeValueMemberBOOL{Value: *ev.InterOPYN})
+	} else {
+		u.remove = append(u.remove, u.name(attrInterOP))
+	}
+	u.setAttr(attrMID, str(r.MID))
+	u.setAttr(attrReceived, str(r.ReceivedAt.UTC().Format(time.RFC3339Nano)))
+	u.setAttr(attrBody, str(string(r.Body)))
+	if r.Alert != nil {
+		u.setAttr(attrAlert, str(state.AlertPending))
+		u.setAttr(attrPayload, str(string(r.Alert)))
+	}
+	cond := fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(KeyAttribute), u.name(attrState), stateValue)
+	in := s.input(ev.ItemKey, u, cond)
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+
+	out, err := s.api.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		// The normal answer to a duplicate or a stale event: the old item
+		// comes back with the failure, so no second read is needed.
+		old, err := decodeState(ccf.Item)
+		if err != nil {
+			return state.Result{}, err
+		}
+		outcome := state.Stale
+		if old == ev.StateCode {
+			outcome = state.Duplicate
+		}
+		return state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(ccf.Item)}, nil
+	case err != nil:
+		return state.Result{}, fmt.Errorf("dynamostore: update %s: %w", ev.ItemKey, err)
+	}
+	return state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: alertPending(out.Attributes)}, nil
+}
+
+func decodeState(item map[string]types.AttributeValue) (int, error) {
+	n, ok := item[attrState].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("dynamostore: stored item has no numeric %s", attrState)
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil {
+		return 0, fmt.Errorf("dynamostore: stored %s %q: %w", attrState, n.Value, err)
+	}
+	return v, nil
+}
+
+func alertPending(item map[string]types.AttributeValue) bool {
+	return getS(item, attrAlert) == state.AlertPending
+}
+
+func getS(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// ClaimAlert sets a lease on a pending alert whose lease is free or expired.
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
+	u := newUpdate()
+	u.setAttr(attrOwner, str(owner))
+	u.setAttr(attrUntil, num(now.Add(lease).UnixMilli()))
+	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s)",
+		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil), u.value(num(now.UnixMilli())))
+	in := s.input(itemKey, u, cond)
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.api.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
+	}
+	return []byte(getS(out.Attributes, attrPayload)), true, nil
+}
+
+// ReleaseAlert removes owner's lease, if it still holds it.
+func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
+	u := newUpdate()
+	u.remove = []string{u.name(attrOwner), u.name(attrUntil)}
+	cond := fmt.Sprintf("%s = %s", u.name(attrOwner), u.value(str(owner)))
+	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("dynamostore: release alert %s: %w", itemKey, err)
+	}
+	return nil
+}
+
+// MarkAlertSent records the publish and drops the lease.
+func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+	u := newUpdate()
+	u.setAttr(attrMsgID, str(messageID))
+	u.setAttr(attrSentAt, str(at.UTC().Format(time.RFC3339Nano)))
+	pending := u.value(str(state.AlertPending))
+	u.set = append(u.set, u.name(attrAlert)+" = "+u.value(str(state.AlertSent)))
+	u.remove = []string{u.name(attrOwner), u.name(attrUntil)}
+	cond := fmt.Sprintf("%s = %s", u.name(attrAlert), pending)
+	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("dynamostore: mark alert sent %s: %w", itemKey, err)
+	}
+	return nil
+}
+
+// Get reads one item with a strongly consistent read.
+func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(itemKey),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return state.Item{}, false, fmt.Errorf("dynamostore: get %s: %w", itemKey, err)
+	}
+	if len(out.Item) == 0 {
+		return state.Item{}, false, nil
+	}
+	sc, err := decodeState(out.Item)
+	if err != nil {
+		return state.Item{}, false, err
+	}
+	it := state.Item{
+		Event:          cashbill.Event{ItemKey: getS(out.Item, KeyAttribute), StateCode: sc},
+		MID:            getS(out.Item, attrMID),
+		Body:           []byte(getS(out.Item, attrBody)),
+		AlertStatus:    getS(out.Item, attrAlert),
+		AlertMessageID: getS(out.Item, attrMsgID),
+	}
+	for _, f := range stringFields(&it.Event) {
+		*f.ptr = getS(out.Item, f.name)
+	}
+	if b, ok := out.Item[attrInterOP].(*types.AttributeValueMemberBOOL); ok {
+		it.Event.InterOPYN = aws.Bool(b.Value)
+	}
+	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrReceived))
+	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrSentAt))
+	return it, true, nil
+}

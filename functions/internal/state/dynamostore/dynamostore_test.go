@@ -1,0 +1,16 @@
+package dynamostore_test
+
+import (
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
+	"testing"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
+)
+
+func TestContract(t *testing.T) {
+	statetest.Run(t, func(t *testing.T) state.Store {
+		return dynamostore.New(mototest.Table(t, dynamostore.KeyAttribute))
+	})
+}

@@ -1,0 +1,92 @@
+// Package state is the store of each cashbill's latest state, keyed by POPBiLL's
+// itemKey, and of the alert that a 305 owes until it has been published.
+//
+// The store, not the caller, enforces the two rules users rely on: a stored
+// stateCode is replaced only by a greater one (a stale retry never overwrites
+// a newer state), and an alert, once owed, stays owed until one publisher has
+// claimed it and recorded its success (nothing lost, nothing paged twice).
+//
+// Adapters: dynamostore (production) and boltstore (embedded, for make run).
+// Both pass the contract in statetest.
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
+)
+
+// Outcome is what Apply did with a delivery.
+type Outcome string
+
+// The outcomes of Apply.
+const (
+	// Stored: the item was created, or its stateCode raised.
+	Stored Outcome = "stored"
+	// Duplicate: the stored stateCode equals the event's; nothing changed.
+	Duplicate Outcome = "duplicate"
+	// Stale: the stored stateCode is greater than the event's; nothing changed.
+	Stale Outcome = "stale"
+)
+
+// Alert statuses kept on an item.
+const (
+	AlertPending = "pending"
+	AlertSent    = "sent"
+)
+
+// Record is one accepted delivery.
+type Record struct {
+	Event      cashbill.Event
+	MID        string
+	ReceivedAt time.Time
+	// Body is the raw request body: fields POPBiLL adds later are kept in it.
+	Body []byte
+	// Alert, when set, is owed if this record raises the state: it is stored
+	// as pending, to be claimed and published.
+	Alert []byte
+}
+
+// Result is what Apply found and did.
+type Result struct {
+	Outcome Outcome
+	// StateCode is the stateCode stored after the call.
+	StateCode int
+	// AlertPending is true when the item owes an unpublished alert, whether
+	// this record created it or an earlier delivery failed to publish it.
+	AlertPending bool
+}
+
+// Item is a cashbill as stored.
+type Item struct {
+	Event      cashbill.Event `json:"event"`
+	MID        string         `json:"mid"`
+	ReceivedAt time.Time      `json:"receivedAt"`
+	// Body is the raw body of the delivery that set the state: always one JSON object.
+	Body           json.RawMessage `json:"body"`
+	AlertStatus    string          `json:"alertStatus,omitempty"`
+	AlertMessageID string          `json:"alertMessageId,omitempty"`
+	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
+}
+
+// Store is the state store port.
+type Store interface {
+	// Apply stores r if no item exists for its itemKey or the stored
+	// stateCode is smaller; otherwise it leaves the item as it is.
+	Apply(ctx context.Context, r Record) (Result, error)
+	// ClaimAlert takes the item's pending alert for owner until now+lease, so
+	// that concurrent deliveries do not both publish it. It returns the alert
+	// and true, or false when no alert is pending or another owner's lease has
+	// not expired.
+	ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error)
+	// ReleaseAlert gives back owner's claim after a failed publish, so that the
+	// next delivery can publish without waiting for the lease to expire.
+	ReleaseAlert(ctx context.Context, itemKey, owner string) error
+	// MarkAlertSent records a successful publish; the alert is then never
+	// published again. Marking an alert that is no longer pending is not an error.
+	MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error
+	// Get returns the stored item, and false when there is none.
+	Get(ctx context.Context, itemKey string) (Item, bool, error)
+}

@@ -1,0 +1,264 @@
+// Package statetest is the contract every state.Store adapter passes: the
+// DynamoDB one against moto_server, the embedded one on a temporary file.
+package statetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+)
+
+// NewStore returns an empty store for one test.
+type NewStore func(t *testing.T) state.Store
+
+var keySeq = rand.Uint64N(1e12)
+
+// ItemKey returns an 18-digit itemKey not used before in this process.
+func ItemKey() string {
+	keySeq++
+	return fmt.Sprintf("0221221%011d", keySeq%1e11)
+}
+
+// Record is a valid record for itemKey at stateCode.
+func Record(itemKey string, stateCode int, mid string) state.Record {
+	ev := cashbill.Event{
+		CorpNum: "6798700433", FranchiseCorpNum: "6798700433", ItemKey: itemKey,
+		TradeDate: "20221221", ConfirmNum: "TB0001147", StateCode: stateCode,
+		StateDT: "20221221161938", IssueDT: "20221221161938", MgtKey: "20221221-001",
+		EventDT: "20221221161938", EventType: "Issue",
+	}
+	if stateCode >= cashbill.StateNTSSuccess {
+		ev.EventType, ev.NTSSendDT, ev.NTSResultDT = "NTS", "20221222000000", "20221222100033"
+		ev.NTSResultCode = map[bool]string{true: "TS4", false: "0000"}[stateCode == cashbill.StateNTSFailed]
+	}
+	r := state.Record{Event: ev, MID: mid, ReceivedAt: time.Now(), Body: []byte(`{"itemKey":"` + itemKey + `"}`)}
+	if stateCode == cashbill.StateNTSFailed {
+		r.Alert = []byte(`{"itemKey":"` + itemKey + `","stateCode":305}`)
+	}
+	return r
+}
+
+// Run checks that a store keeps the contract of state.Store.
+func Run(t *testing.T, newStore NewStore) {
+	ctx := context.Background()
+	const lease = time.Minute
+
+	apply := func(t *testing.T, s state.Store, r state.Record) state.Result {
+		t.Helper()
+		res, err := s.Apply(ctx, r)
+		if err != nil {
+			t.Fatalf("Apply(%s, %d): %v", r.Event.ItemKey, r.Event.StateCode, err)
+		}
+		return res
+	}
+	get := func(t *testing.T, s state.Store, key string) state.Item {
+		t.Helper()
+		it, ok, err := s.Get(ctx, key)
+		if err != nil || !ok {
+			t.Fatalf("Get(%s) = found %v, err %v", key, ok, err)
+		}
+		return it
+	}
+
+	t.Run("state only increases", func(t *testing.T) {
+		cases := []struct {
+			name     string
+			sequence []int
+			outcomes []state.Outcome
+			final    int
+		}{
+			{"in order 300 then 304", []int{300, 304}, []state.Outcome{state.Stored, state.Stored}, 304},
+			{"late 300 after 304 is stale", []int{304, 300}, []state.Outcome{state.Stored, state.Stale}, 304},
+			{"same state twice is a duplicate", []int{300, 300}, []state.Outcome{state.Stored, state.Duplicate}, 300},
+			{"unknown codes order like any other", []int{100, 300, 399, 305}, []state.Outcome{state.Stored, state.Stored, state.Stored, state.Stale}, 399},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				key := ItemKey()
+				for i, sc := range tc.sequence {
+					res := apply(t, s, Record(key, sc, fmt.Sprintf("mid-%d", i)))
+					if res.Outcome != tc.outcomes[i] {
+						t.Errorf("delivery %d (stateCode %d): outcome %q, want %q", i, sc, res.Outcome, tc.outcomes[i])
+					}
+				}
+				if it := get(t, s, key); it.Event.StateCode != tc.final {
+					t.Errorf("stored stateCode %d, want %d", it.Event.StateCode, tc.final)
+				}
+			})
+		}
+	})
+
+	t.Run("stored item keeps the latest event's fields, message id and body", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		apply(t, s, Record(key, 300, "mid-issue"))
+		want := Record(key, 304, "mid-nts")
+		want.Event.InterOPYN = new(bool)
+		want.Event.MgtKey = ""
+		apply(t, s, want)
+		it := get(t, s, key)
+		if it.MID != "mid-nts" || string(it.Body) != string(want.Body) {
+			t.Errorf("MID %q body %q, want mid-nts and %q", it.MID, it.Body, want.Body)
+		}
+		if it.Event.NTSResultCode != "0000" || it.Event.EventType != "NTS" || it.Event.MgtKey != "" {
+			t.Errorf("event fields not replaced: %+v", it.Event)
+		}
+		if it.Event.InterOPYN == nil || *it.Event.InterOPYN {
+			t.Errorf("interOPYN = %v, want false", it.Event.InterOPYN)
+		}
+		if it.ReceivedAt.IsZero() {
+			t.Error("receivedAt not stored")
+		}
+	})
+
+	t.Run("missing item is not found", func(t *testing.T) {
+		s := newStore(t)
+		if _, ok, err := s.Get(ctx, ItemKey()); ok || err != nil {
+			t.Fatalf("Get(unknown) = found %v, err %v", ok, err)
+		}
+	})
+
+	t.Run("305 owes one alert until it is marked sent", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		rec := Record(key, 305, "mid-1")
+		if res := apply(t, s, rec); res.Outcome != state.Stored || !res.AlertPending {
+			t.Fatalf("first 305: %+v, want stored with alert pending", res)
+		}
+		if res := apply(t, s, Record(key, 305, "mid-2")); res.Outcome != state.Duplicate || !res.AlertPending {
+			t.Fatalf("redelivered 305 before publish: %+v, want duplicate with alert pending", res)
+		}
+		now := time.Now()
+		payload, ok, err := s.ClaimAlert(ctx, key, "owner-a", now, lease)
+		if err != nil || !ok || string(payload) != string(rec.Alert) {
+			t.Fatalf("ClaimAlert = %q, %v, %v; want the stored alert", payload, ok, err)
+		}
+		if err := s.MarkAlertSent(ctx, key, "sns-message-1", now); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := s.ClaimAlert(ctx, key, "owner-b", now.Add(2*lease), lease); ok {
+			t.Error("an alert marked sent was claimed again")
+		}
+		if res := apply(t, s, Record(key, 305, "mid-3")); res.AlertPending {
+			t.Errorf("after publish, a redelivery still reports the alert pending: %+v", res)
+		}
+		it := get(t, s, key)
+		if it.AlertStatus != state.AlertSent || it.AlertMessageID != "sns-message-1" || it.AlertSentAt.IsZero() {
+			t.Errorf("alert record = %q %q %v, want sent, sns-message-1, a time", it.AlertStatus, it.AlertMessageID, it.AlertSentAt)
+		}
+		if err := s.MarkAlertSent(ctx, key, "sns-message-2", now); err != nil {
+			t.Errorf("marking an already sent alert: %v, want no error", err)
+		}
+		if it := get(t, s, key); it.AlertMessageID != "sns-message-1" {
+			t.Errorf("second mark replaced the message id with %q", it.AlertMessageID)
+		}
+	})
+
+	t.Run("a claimed alert cannot be claimed again until released or expired", func(t *testing.T) {
+		cases := []struct {
+			name    string
+			between func(s state.Store, key string) error
+			at      time.Duration
+			want    bool
+		}{
+			{"while the lease runs", func(state.Store, string) error { return nil }, lease / 2, false},
+			{"after the lease expires", func(state.Store, string) error { return nil }, lease + time.Second, true},
+			{"after the owner releases it", func(s state.Store, key string) error { return s.ReleaseAlert(ctx, key, "owner-a") }, 0, true},
+			{"release by another owner does not free it", func(s state.Store, key string) error { return s.ReleaseAlert(ctx, key, "owner-x") }, 0, false},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				key := ItemKey()
+				apply(t, s, Record(key, 305, "mid-1"))
+				now := time.Now()
+				if _, ok, err := s.ClaimAlert(ctx, key, "owner-a", now, lease); !ok || err != nil {
+					t.Fatalf("first claim = %v, %v", ok, err)
+				}
+				if err := tc.between(s, key); err != nil {
+					t.Fatal(err)
+				}
+				_, ok, err := s.ClaimAlert(ctx, key, "owner-b", now.Add(tc.at), lease)
+				if err != nil || ok != tc.want {
+					t.Errorf("second claim = %v, %v; want %v", ok, err, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("no alert is owed without a 305", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		if res := apply(t, s, Record(key, 304, "mid-1")); res.AlertPending {
+			t.Errorf("304 reported an alert pending")
+		}
+		if _, ok, err := s.ClaimAlert(ctx, key, "owner", time.Now(), lease); ok || err != nil {
+			t.Errorf("claim on 304 = %v, %v", ok, err)
+		}
+		if _, ok, err := s.ClaimAlert(ctx, ItemKey(), "owner", time.Now(), lease); ok || err != nil {
+			t.Errorf("claim on unknown item = %v, %v", ok, err)
+		}
+	})
+
+	t.Run("an owed alert survives a later greater state and is reported by stale deliveries", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		apply(t, s, Record(key, 305, "mid-1"))
+		if res := apply(t, s, Record(key, 399, "mid-2")); res.Outcome != state.Stored || !res.AlertPending {
+			t.Errorf("greater state after unsent 305: %+v, want stored with alert pending", res)
+		}
+		if res := apply(t, s, Record(key, 300, "mid-3")); res.Outcome != state.Stale || !res.AlertPending {
+			t.Errorf("stale delivery: %+v, want stale with alert pending", res)
+		}
+		if _, ok, _ := s.ClaimAlert(ctx, key, "owner", time.Now(), lease); !ok {
+			t.Error("the owed alert could not be claimed")
+		}
+	})
+
+	t.Run("concurrent deliveries end at the highest state", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		codes := []int{300, 304, 300, 304, 300, 304, 300, 300}
+		var wg sync.WaitGroup
+		errs := make(chan error, len(codes))
+		stored := make(chan int, len(codes))
+		for i, sc := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := s.Apply(ctx, Record(key, sc, fmt.Sprint("mid-", i)))
+				if err != nil {
+					errs <- err
+				}
+				if res.Outcome == state.Stored {
+					stored <- sc
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		close(stored)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if it := get(t, s, key); it.Event.StateCode != 304 {
+			t.Errorf("final stateCode %d, want 304", it.Event.StateCode)
+		}
+		n304 := 0
+		for sc := range stored {
+			if sc == 304 {
+				n304++
+			}
+		}
+		if n304 != 1 {
+			t.Errorf("304 stored %d times, want exactly once", n304)
+		}
+	})
+}

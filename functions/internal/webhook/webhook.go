@@ -1,0 +1,338 @@
+// Package webhook is the receiver: it takes one API Gateway HTTP API request
+// carrying a POPBiLL CASHBILL.STATE event and answers it, in this order:
+// verify the caller, check the headers, parse the body, store the state if it
+// is newer, publish the NTS-failure alert the state owes, respond.
+//
+// It answers 200 {"result":"OK"} to everything it has safely recorded,
+// including duplicates and stale retries, 4xx in plain words to what a retry
+// cannot fix, and 5xx only where a retry can help, so that POPBiLL's retries
+// are what carries an event or an alert past a passing failure.
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+)
+
+// MaxBody is the largest body accepted. A cashbill event is under 1 KiB.
+const MaxBody = 64 << 10
+
+// WebhookType is the only Pb-Webhook-Type this endpoint takes.
+const WebhookType = "CASHBILL.STATE"
+
+// AlertLease is how long one delivery holds the right to publish an owed
+// alert. It is longer than the function's timeout, so a lease outlives the
+// invocation that took it, and shorter than POPBiLL's 5-minute retry interval,
+// so a retry after a crash finds it expired.
+const AlertLease = 2 * time.Minute
+
+// OK is the body POPBiLL counts as success.
+const OK = `{"result":"OK"}`
+
+// Rules are the request checks an operator configures.
+type Rules struct {
+	Auth *auth.Verifier
+	// AllowedCorpNums, when not empty, are the only business numbers accepted.
+	AllowedCorpNums map[string]bool
+	// AllowedSources, when not empty, are the only caller addresses accepted.
+	AllowedSources       []netip.Prefix
+	CheckCorpNumChecksum bool
+}
+
+// Handler answers webhook requests.
+type Handler struct {
+	rules  Rules
+	store  state.Store
+	alerts alert.Publisher
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a handler. Every dependency is required.
+func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logger) *Handler {
+	if rules.Auth == nil || store == nil || alerts == nil || log == nil {
+		panic("webhook.New: rules.Auth, store, alerts and log are required")
+	}
+	return &Handler{rules: rules, store: store, alerts: alerts, log: log, now: time.Now}
+}
+
+// request is what one invocation learns, for its log line.
+type request struct {
+	id, mid, itemKey, eventType string
+	stateCode                   int
+	outcome                     string
+	alert                       string
+	alertMessageID              string
+	unrecognised                []string
+}
+
+// Handle answers one request. It never returns an error: every failure is
+// answered with a status, so API Gateway never substitutes its own 500.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := h.now()
+	r := &request{id: req.RequestContext.RequestID}
+	if r.id == "" {
+		r.id = randomID()
+	}
+	err := h.handle(ctx, req, r)
+	status, body := http.StatusOK, OK
+	if err != nil {
+		status, body = Status(err)
+		r.outcome = "rejected"
+		if status >= 500 {
+			r.outcome = "failed"
+		}
+	}
+	h.logRequest(ctx, r, status, err, h.now().Sub(start))
+	return response(status, body), nil
+}
+
+func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *request) error {
+	header := headers(req.Headers)
+	r.mid = header("pb-webhook-mid")
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		return fail(MethodNotAllowed, fmt.Sprintf("method %s is not allowed: POPBiLL webhooks are sent with POST", m), nil)
+	}
+	if err := h.checkSource(req.RequestContext.HTTP.SourceIP); err != nil {
+		return err
+	}
+	if err := h.rules.Auth.Verify(header); err != nil {
+		return fail(Unauthorized, err.Error(), err)
+	}
+	if t := header("pb-webhook-type"); t != WebhookType {
+		if t == "" {
+			return fail(Invalid, "the Pb-Webhook-Type header is missing: this endpoint takes e-Cashbill events (CASHBILL.STATE)", nil)
+		}
+		return fail(Invalid, fmt.Sprintf("Pb-Webhook-Type %s is not accepted: this endpoint takes only e-Cashbill events (CASHBILL.STATE)", clip(t)), nil)
+	}
+	body, err := decodeBody(req)
+	if err != nil {
+		return err
+	}
+	ev, err := cashbill.Parse(body)
+	if err != nil {
+		return fail(Invalid, "the event was not accepted: "+err.Error(), err)
+	}
+	r.itemKey, r.stateCode, r.eventType = ev.ItemKey, ev.StateCode, ev.EventType
+	if err := h.checkEvent(ev, header); err != nil {
+		return err
+	}
+	r.unrecognised = unrecognised(ev)
+
+	rec := state.Record{Event: ev, MID: r.mid, ReceivedAt: h.now(), Body: body}
+	if ev.FiledFailed() {
+		rec.Alert = alert.Encode(failure(ev, r.mid))
+	}
+	res, err := h.store.Apply(ctx, rec)
+	if err != nil {
+		return fail(Unavailable, "the event could not be stored just now; it was not lost: please retry (POPBiLL retries automatically)", err)
+	}
+	r.outcome = string(res.Outcome)
+	if res.AlertPending {
+		return h.publishOwed(ctx, ev.ItemKey, r)
+	}
+	return nil
+}
+
+func (h *Handler) checkSource(ip string) error {
+	if len(h.rules.AllowedSources) == 0 {
+		return nil
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err == nil {
+		for _, p := range h.rules.AllowedSources {
+			if p.Contains(addr.Unmap()) {
+				return nil
+			}
+		}
+	}
+	return fail(Forbidden, "this endpoint accepts webhooks only from POPBiLL's published addresses", nil)
+}
+
+// checkEvent compares the body with the headers and the operator's rules.
+func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) error {
+	if t := header("pb-webhook-eventtype"); t != "" && t != ev.EventType {
+		return fail(Invalid, fmt.Sprintf("the Pb-Webhook-EventType header (%s) does not match the body's eventType (%s)", clip(t), clip(ev.EventType)), nil)
+	}
+	if c := strings.ReplaceAll(header("pb-webhook-corpnum"), "-", ""); c != "" && c != ev.CorpNum && c != ev.FranchiseCorpNum {
+		return fail(Invalid, fmt.Sprintf("the Pb-Webhook-Corpnum header (%s) matches neither corpNum nor franchiseCorpNum in the body", clip(c)), nil)
+	}
+	corp := ev.BusinessNumber()
+	if len(h.rules.AllowedCorpNums) > 0 && !h.rules.AllowedCorpNums[corp] {
+		return fail(Forbidden, fmt.Sprintf("business number %s is not served by this endpoint", corp), nil)
+	}
+	if h.rules.CheckCorpNumChecksum && !cashbill.ValidBusinessNumberChecksum(corp) {
+		return fail(Invalid, fmt.Sprintf("business number %s fails the NTS check digit: it is not a valid business registration number", corp), nil)
+	}
+	return nil
+}
+
+// publishOwed publishes the alert the item owes, if this delivery can claim
+// it. A failure leaves it owed and answers 5xx, so POPBiLL's retry publishes it.
+func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *request) error {
+	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
+	owner := r.id + "/" + randomID()
+	payload, claimed, err := h.store.ClaimAlert(ctx, itemKey, owner, h.now(), AlertLease)
+	if err != nil {
+		r.alert = "claim-failed"
+		return fail(Unavailable, retry, err)
+	}
+	if !claimed {
+		// Another delivery holds the lease: it publishes, or fails and is retried.
+		r.alert = "held-by-another-delivery"
+		return nil
+	}
+	f, err := alert.Decode(payload)
+	if err != nil {
+		r.alert = "unreadable"
+		_ = h.store.ReleaseAlert(ctx, itemKey, owner)
+		return fail(Internal, "internal error: the stored alert could not be read", err)
+	}
+	id, err := h.alerts.Publish(ctx, f)
+	if err != nil {
+		r.alert = "publish-failed"
+		// Best effort: an unreleased lease only delays the next try until it expires.
+		_ = h.store.ReleaseAlert(context.WithoutCancel(ctx), itemKey, owner)
+		return fail(Unavailable, retry, err)
+	}
+	r.alert, r.alertMessageID = "published", id
+	if err := h.store.MarkAlertSent(context.WithoutCancel(ctx), itemKey, id, h.now()); err != nil {
+		// The alert went out. Answering 5xx would make POPBiLL retry and page
+		// again; the lease keeps other deliveries off it while it runs.
+		r.alert = "published-unrecorded"
+		h.log.ErrorContext(ctx, "alert published but not recorded", "itemKey", itemKey, "alertMessageId", id, "cause", cause(err))
+	}
+	return nil
+}
+
+// failure is the alert a 305 owes.
+func failure(ev cashbill.Event, mid string) alert.Failure {
+	return alert.Failure{
+		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey,
+		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
+		NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT, EventDT: ev.EventDT,
+		EventType: ev.EventType, IssueDT: ev.IssueDT, MID: mid,
+	}
+}
+
+// unrecognised names the event's values the receiver has no meaning for:
+// they are stored and acknowledged, and logged so an operator notices.
+func unrecognised(ev cashbill.Event) []string {
+	var out []string
+	switch ev.StateCode {
+	case cashbill.StateIssued, cashbill.StateNTSSuccess, cashbill.StateNTSFailed:
+	default:
+		out = append(out, "stateCode")
+	}
+	switch ev.EventType {
+	case "Issue", "NTS":
+	default:
+		out = append(out, "eventType")
+	}
+	return out
+}
+
+func decodeBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	tooLarge := fail(TooLarge, fmt.Sprintf("the request body is larger than %d KiB: a cashbill event is far smaller", MaxBody>>10), nil)
+	if !req.IsBase64Encoded {
+		if len(req.Body) > MaxBody {
+			return nil, tooLarge
+		}
+		return []byte(req.Body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBody+3 {
+		return nil, tooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, fail(Invalid, "the request body is marked base64-encoded but is not valid base64", err)
+	}
+	if len(b) > MaxBody {
+		return nil, tooLarge
+	}
+	return b, nil
+}
+
+// headers looks request headers up case-insensitively: HTTP APIs lower-case
+// them, other callers may not.
+func headers(h map[string]string) func(string) string {
+	lower := make(map[string]string, len(h))
+	for k, v := range h {
+		lower[strings.ToLower(k)] = v
+	}
+	return func(name string) string { return strings.TrimSpace(lower[strings.ToLower(name)]) }
+}
+
+func response(status int, body string) events.APIGatewayV2HTTPResponse {
+	resp := events.APIGatewayV2HTTPResponse{StatusCode: status, Body: body, Headers: map[string]string{}}
+	if status == http.StatusOK {
+		resp.Headers["Content-Type"] = "application/json"
+		return resp
+	}
+	resp.Headers["Content-Type"] = "text/plain; charset=utf-8"
+	switch status {
+	case http.StatusMethodNotAllowed:
+		resp.Headers["Allow"] = http.MethodPost
+	case http.StatusServiceUnavailable:
+		resp.Headers["Retry-After"] = "60"
+	}
+	return resp
+}
+
+func (h *Handler) logRequest(ctx context.Context, r *request, status int, err error, latency time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("requestId", r.id), slog.String("mid", r.mid),
+		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
+		slog.String("eventType", r.eventType), slog.String("outcome", r.outcome),
+		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
+	}
+	if r.alert != "" {
+		attrs = append(attrs, slog.String("alert", r.alert))
+	}
+	if r.alertMessageID != "" {
+		attrs = append(attrs, slog.String("alertMessageId", r.alertMessageID))
+	}
+	if len(r.unrecognised) > 0 {
+		attrs = append(attrs, slog.Any("unrecognised", r.unrecognised))
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		attrs = append(attrs, slog.String("reason", err.Error()))
+		level = slog.LevelWarn
+		if status >= 500 {
+			attrs = append(attrs, slog.String("cause", cause(err)))
+			level = slog.LevelError
+		}
+	}
+	h.log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// clip cuts a caller-supplied value short before it is echoed back.
+func clip(s string) string {
+	const max = 40
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

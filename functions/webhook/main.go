@@ -1,0 +1,55 @@
+// Command webhook is the Lambda function behind the API Gateway HTTP API route
+// POST /pbconnect. It is wiring only: configuration and clients are built once
+// per cold start and handed to webhook.New.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
+)
+
+func main() {
+	ctx := context.Background()
+	log := lambdacontext.NewLogger()
+	fatal := func(msg string, err error) {
+		// Fail closed: without its configuration the function answers nothing.
+		log.Error(msg, "error", err.Error())
+		os.Exit(1)
+	}
+	table, err := config.Required(os.Getenv, config.StateTable)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	topic, err := config.Required(os.Getenv, config.AlertTopicARN)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		fatal("aws configuration", err)
+	}
+	rules, warning, err := config.Rules(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
+	if err != nil {
+		fatal("configuration", err)
+	}
+	if warning != "" {
+		log.Warn(warning)
+	}
+	h := webhook.New(rules,
+		dynamostore.New(dynamodb.NewFromConfig(awsCfg), table),
+		snsalert.New(sns.NewFromConfig(awsCfg), topic),
+		log)
+	lambda.Start(h.Handle)
+}
