@@ -45,38 +45,63 @@ func main() {
 }
 
 func run(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	mux, closeStore, err := newMux(ctx, getenv, log)
 	if err != nil {
 		return err
 	}
+	defer closeStore()
+	addr := "localhost:" + or(getenv("PORT"), "9854")
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Info("receiver listening", "url", "http://"+addr+"/pbconnect")
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newMux wires the receiver's routes to the store and alert sink chosen by
+// the environment. The returned func closes the store.
+func newMux(ctx context.Context, getenv func(string) string, log *slog.Logger) (*http.ServeMux, func(), error) {
+	noop := func() {}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, noop, err
+	}
 	rules, warning, err := config.Rules(ctx, getenv, ssm.NewFromConfig(awsCfg))
 	if err != nil {
-		return err
+		return nil, noop, err
 	}
 	if warning != "" {
 		log.Warn(warning)
 	}
 
 	var store state.Store
+	closeStore := noop
 	switch getenv("STORE") {
 	case "", "bolt":
 		path := or(getenv("STATE_FILE"), ".local/state.db")
 		bolt, err := boltstore.Open(path)
 		if err != nil {
-			return err
+			return nil, noop, err
 		}
-		defer bolt.Close()
+		closeStore = func() { bolt.Close() }
 		store = bolt
 		log.Info("state store: embedded bbolt file", "path", path)
 	case "dynamodb":
 		table, err := config.Required(getenv, config.StateTable)
 		if err != nil {
-			return err
+			return nil, noop, err
 		}
 		store = dynamostore.New(dynamodb.NewFromConfig(awsCfg), table)
 		log.Info("state store: DynamoDB", "table", table)
 	default:
-		return errors.New("STORE must be bolt or dynamodb")
+		return nil, noop, errors.New("STORE must be bolt or dynamodb")
 	}
 
 	var alerts alert.Publisher
@@ -86,11 +111,13 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	case "sns":
 		topic, err := config.Required(getenv, config.AlertTopicARN)
 		if err != nil {
-			return err
+			closeStore()
+			return nil, noop, err
 		}
 		alerts = snsalert.New(sns.NewFromConfig(awsCfg), topic)
 	default:
-		return errors.New("ALERTS must be console or sns")
+		closeStore()
+		return nil, noop, errors.New("ALERTS must be console or sns")
 	}
 
 	h := webhook.New(rules, store, alerts, log)
@@ -110,19 +137,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 			_ = enc.Encode(item)
 		}
 	})
-	addr := "localhost:" + or(getenv("PORT"), "9854")
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	log.Info("receiver listening", "url", "http://"+addr+"/pbconnect")
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return mux, closeStore, nil
 }
 
 func or(v, fallback string) string {
