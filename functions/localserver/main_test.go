@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+)
+
+const nts305 = `{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey":"022122116191200001","tradeDate":"20221221","confirmNum":"TB0001146","ntssendDT":"20221222000000","ntsresultDT":"20221222100033","ntsresultCode":"TS4","stateCode":305,"stateDT":"20221222100033","issueDT":"20221221161912","mgtKey":"20221221-001","eventDT":"20221222100033","eventType":"NTS","interOPYN":true}`
+
+// serve starts the local receiver as `make run` wires it, on env. stop shuts
+// it down and closes its store, as ending `make run` does.
+func serve(t *testing.T, env map[string]string) (srv *httptest.Server, stop func()) {
+	t.Helper()
+	mux, closeStore, err := newMux(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("newMux: %v", err)
+	}
+	srv = httptest.NewServer(mux)
+	var once sync.Once
+	stop = func() { once.Do(func() { srv.Close(); closeStore() }) }
+	t.Cleanup(stop)
+	return srv, stop
+}
+
+func post(t *testing.T, srv *httptest.Server, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/pbconnect", strings.NewReader(body))
+	req.SetBasicAuth("popbill", "local-secret")
+	req.Header.Set("Pb-Webhook-Type", "CASHBILL.STATE")
+	req.Header.Set("Pb-Webhook-MID", "m-1")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func item(t *testing.T, srv *httptest.Server, key string) (int, state.Item) {
+	t.Helper()
+	resp, err := srv.Client().Get(srv.URL + "/items/" + key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var it state.Item
+	if resp.StatusCode == 200 {
+		if err := json.NewDecoder(resp.Body).Decode(&it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, it
+}
+
+func TestLocalReceiverStoresEventsAndKeepsThemAcrossRestarts(t *testing.T) {
+	env := map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret", "STATE_FILE": filepath.Join(t.TempDir(), "state.db")}
+	first, stop := serve(t, env)
+	if code, body := post(t, first, nts305); code != 200 || body != `{"result":"OK"}` {
+		t.Fatalf("POST = %d %q", code, body)
+	}
+	if code, it := item(t, first, "022122116191200001"); code != 200 || it.Event.StateCode != 305 || it.AlertStatus != state.AlertSent {
+		t.Fatalf("GET /items = %d %+v, want 305 with the alert sent", code, it)
+	}
+	stop()
+	second, _ := serve(t, env)
+	if code, it := item(t, second, "022122116191200001"); code != 200 || it.Event.StateCode != 305 {
+		t.Errorf("after restart GET /items = %d %+v, want the stored 305", code, it)
+	}
+	if code, _ := item(t, second, "999999999999999999"); code != 404 {
+		t.Errorf("unknown itemKey: %d, want 404", code)
+	}
+}
+
+func TestLocalReceiverCanUseDynamoDBAndSNS(t *testing.T) {
+	_, table := mototest.Table(t, dynamostore.KeyAttribute)
+	sub := mototest.Topic(t)
+	t.Setenv("AWS_ENDPOINT_URL", mototest.Endpoint(t))
+	t.Setenv("AWS_REGION", mototest.Region)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	srv, _ := serve(t, map[string]string{
+		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret",
+		"STORE": "dynamodb", "STATE_TABLE": table, "ALERTS": "sns", "ALERT_TOPIC_ARN": sub.TopicARN,
+	})
+	for range 2 {
+		if code, body := post(t, srv, nts305); code != 200 {
+			t.Fatalf("POST = %d %q", code, body)
+		}
+	}
+	if code, it := item(t, srv, "022122116191200001"); code != 200 || it.Event.StateCode != 305 {
+		t.Errorf("GET /items = %d %+v", code, it)
+	}
+	if n := len(sub.Drain(t)); n != 1 {
+		t.Errorf("%d alerts on SNS, want 1", n)
+	}
+}
+
+func TestLocalReceiverRefusesBadSettings(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no auth mode", map[string]string{}, "AUTH_MODE"},
+		{"unknown store", map[string]string{"AUTH_MODE": "none", "STORE": "redis"}, "STORE"},
+		{"dynamodb without a table", map[string]string{"AUTH_MODE": "none", "STORE": "dynamodb"}, "STATE_TABLE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, closeStore, err := newMux(context.Background(), func(k string) string { return tc.env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			closeStore()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}
