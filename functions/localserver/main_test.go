@@ -1,16 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
@@ -127,5 +134,49 @@ func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 				t.Errorf("err = %v, want one naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLocalReceiverAnswersTheSampleEventsAsExpected replays events/ over HTTP,
+// as curl would against `make run`, in file order, with the answers written
+// down in events/expected.json.
+func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
+	raw, err := os.ReadFile("../../events/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected map[string]struct{ Status int }
+	if err := json.Unmarshal(raw, &expected); err != nil {
+		t.Fatal(err)
+	}
+	names := slices.Sorted(maps.Keys(expected))
+	srv, _ := serve(t, map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret", "STATE_FILE": filepath.Join(t.TempDir(), "state.db")})
+	for _, name := range names {
+		raw, err := os.ReadFile(filepath.Join("../../events", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body := []byte(ev.Body)
+		if ev.IsBase64Encoded {
+			if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		req, _ := http.NewRequest(ev.RequestContext.HTTP.Method, srv.URL+ev.RawPath, bytes.NewReader(body))
+		for k, v := range ev.Headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != expected[name].Status {
+			t.Errorf("%s: status %d, want %d", name, resp.StatusCode, expected[name].Status)
+		}
 	}
 }
