@@ -70,7 +70,8 @@ func Parse(body []byte) (Event, error) {
 const dateTimeLayout = "20060102150405"
 
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(body)
+	// A byte-order mark is not JSON, but a sender's editor may add one: drop it.
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
 	if len(trimmed) == 0 {
 		return nil, &FieldError{Problem: "the request body is empty: expected one JSON object describing a cashbill event"}
 	}
@@ -85,7 +86,8 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, &FieldError{Problem: "the request body is not valid JSON (it may be truncated): " + jsonProblem(err)}
 	}
-	if dec.More() {
+	// More() misses a stray '}' or ']': only the end of input will do.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &FieldError{Problem: "the request body has data after the JSON object: send exactly one object"}
 	}
 	return raw, nil
@@ -223,7 +225,7 @@ func (p *parser) stateCode() int {
 
 func (p *parser) optionalBool(field string) *bool {
 	v, present := p.raw[field]
-	if !present || string(v) == "null" {
+	if !present || string(v) == "null" || string(v) == `""` {
 		return nil
 	}
 	var b bool

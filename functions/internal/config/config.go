@@ -81,7 +81,7 @@ func Rules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (webh
 	if r.AllowedSources, err = prefixes(getenv(AllowedSourceIPs)); err != nil {
 		return r, "", err
 	}
-	switch v := strings.ToLower(strings.TrimSpace(getenv(CheckCorpNumChecksum))); v {
+	switch v := getenv(CheckCorpNumChecksum); strings.ToLower(strings.TrimSpace(v)) {
 	case "", "false":
 	case "true":
 		r.CheckCorpNumChecksum = true
@@ -141,6 +141,10 @@ func prefixes(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, item := range list(s) {
 		if p, err := netip.ParsePrefix(item); err == nil {
+			if p.Addr().Is4In6() {
+				// Callers' addresses are compared unmapped, so the entry must be too.
+				p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+			}
 			out = append(out, p.Masked())
 			continue
 		}
@@ -148,6 +152,7 @@ func prefixes(s string) ([]netip.Prefix, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q is neither an IP address nor a CIDR block", AllowedSourceIPs, item)
 		}
+		a = a.Unmap()
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))
 	}
 	return out, nil

@@ -1,0 +1,164 @@
+package alert_test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// ntsFailure is the 305 alert with result code TS4 that every alert test uses.
+func ntsFailure() alert.Failure { return alerttest.Failure("022122116191200001") }
+
+// renderCases are the alerts whose renderings are kept in testdata, by file name prefix.
+var renderCases = []struct {
+	name string
+	edit func(*alert.Failure)
+}{
+	{"known-code", func(*alert.Failure) {}},
+	{"unknown-code", func(f *alert.Failure) { f.NTSResultCode = "TS99" }},
+	{"missing-mgtkey", func(f *alert.Failure) { f.MgtKey = "" }},
+	{"hangul-in-fields", func(f *alert.Failure) { f.MgtKey = "영수증-001"; f.NTSResultCode = "오류" }},
+}
+
+func TestRenderingsMatchGoldenFiles(t *testing.T) {
+	for _, tc := range renderCases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := ntsFailure()
+			tc.edit(&f)
+			msg, err := alert.SNSMessage(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertGolden(t, tc.name+".subject.golden", alert.Subject(f)+"\n")
+			assertGolden(t, tc.name+".email.golden", alert.EmailText(f))
+			assertGolden(t, tc.name+".sns.golden", msg+"\n")
+		})
+	}
+}
+
+func TestSNSMessageGivesMachinesTheAlertJSONAndPeopleTheText(t *testing.T) {
+	f := ntsFailure()
+	msg, err := alert.SNSMessage(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byProtocol map[string]string
+	if err := json.Unmarshal([]byte(msg), &byProtocol); err != nil {
+		t.Fatalf("SNSMessage is not a JSON object of strings: %v", err)
+	}
+	if len(byProtocol) != 5 {
+		t.Errorf("protocols = %d keys, want default, email, email-json, sqs, lambda: %v", len(byProtocol), byProtocol)
+	}
+	for _, protocol := range []string{"default", "email-json", "sqs", "lambda"} {
+		got, err := alert.Decode([]byte(byProtocol[protocol]))
+		if err != nil {
+			t.Errorf("%s: %v", protocol, err)
+		} else if got != f {
+			t.Errorf("%s decodes to %+v, want %+v", protocol, got, f)
+		}
+	}
+	if byProtocol["email"] != alert.EmailText(f) {
+		t.Errorf("email = %q, want EmailText", byProtocol["email"])
+	}
+}
+
+func TestSubjectIsWhatSNSAccepts(t *testing.T) {
+	long := strings.Repeat("A", 200)
+	tests := []struct {
+		name   string
+		edit   func(*alert.Failure)
+		prefix string
+	}{
+		{"starts with business and mgtKey", func(*alert.Failure) {}, "679-87-00433 20221221-001: "},
+		{"falls back to itemKey without mgtKey", func(f *alert.Failure) { f.MgtKey = "" }, "679-87-00433 022122116191200001: "},
+		{"replaces Hangul one for one", func(f *alert.Failure) { f.MgtKey = "영수증-001" }, "679-87-00433 ???-001: "},
+		{"replaces line breaks and tabs", func(f *alert.Failure) { f.MgtKey = "a\r\nb\tc" }, "679-87-00433 a??b?c: "},
+		{"cuts a long mgtKey", func(f *alert.Failure) { f.MgtKey = long }, "679-87-00433 AAAA"},
+		{"cuts a long Hangul result code", func(f *alert.Failure) { f.NTSResultCode = strings.Repeat("오류", 80) }, "679-87-00433 20221221-001: NTS filing failed (??"},
+		{"cuts a long business number", func(f *alert.Failure) { f.FranchiseCorpNum = long }, "AAAA"},
+		{"does not begin with a space", func(f *alert.Failure) { f.FranchiseCorpNum = ""; f.MgtKey = "  x" }, "x: "},
+		{"says what failed with no keys at all", func(f *alert.Failure) { *f = alert.Failure{} }, "NTS filing failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := ntsFailure()
+			tc.edit(&f)
+			got := alert.Subject(f)
+			if !strings.HasPrefix(got, tc.prefix) {
+				t.Errorf("Subject = %q, want it to start with %q", got, tc.prefix)
+			}
+			if len(got) > alert.SubjectLimit {
+				t.Errorf("Subject is %d bytes, over %d: %q", len(got), alert.SubjectLimit, got)
+			}
+			for i := 0; i < len(got); i++ {
+				if got[i] < ' ' || got[i] > '~' {
+					t.Errorf("Subject byte %d is %#x, not printable ASCII: %q", i, got[i], got)
+				}
+			}
+			if got != "" && got[0] == ' ' {
+				t.Errorf("Subject begins with a space: %q", got)
+			}
+		})
+	}
+}
+
+func TestFactsSpellOutWhatIsMissing(t *testing.T) {
+	got := alert.Facts(alert.Failure{ItemKey: "022122116191200001", TradeDate: "2022-12"})
+	want := []alert.Fact{
+		{"Business number", "none given"},
+		{"mgtKey", "none: issued on the POPBiLL website"},
+		{"itemKey", "022122116191200001"},
+		{"confirmNum", "none given"},
+		{"Trade date", "2022-12"},
+		{"NTS result code", "none given"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Facts = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("fact %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestEventTime(t *testing.T) {
+	tests := []struct{ name, eventDT, want string }{
+		{"formats KST yyyyMMddHHmmss", "20221222100033", "2022-12-22 10:00:33 KST"},
+		{"shows a malformed time as it came", "2022-12-22", "2022-12-22"},
+		{"says when there is none", "", "unknown time"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := alert.EventTime(alert.Failure{EventDT: tc.eventDT}); got != tc.want {
+				t.Errorf("EventTime(%q) = %q, want %q", tc.eventDT, got, tc.want)
+			}
+		})
+	}
+}
+
+func assertGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}

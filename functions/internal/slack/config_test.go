@@ -1,0 +1,121 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// fakeSSM answers GetParameter with getParameter and keeps the input it got.
+type fakeSSM struct {
+	got          *ssm.GetParameterInput
+	getParameter func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
+}
+
+func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	f.got = in
+	return f.getParameter(in)
+}
+
+func holding(value string) func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+	return func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+		return &ssm.GetParameterOutput{Parameter: &types.Parameter{Name: in.Name, Value: aws.String(value)}}, nil
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	const secretURL = "https://hooks.slack.com/services/T0/B0/s3cretT0ken"
+	tests := []struct {
+		name      string
+		env       map[string]string
+		ssm       func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
+		wantURL   string
+		wantParam string // the parameter read, "" for none
+		wantErr   string // a part of the error, "" for none
+	}{
+		{
+			name:    "reads the URL from the SecureString named by SLACK_WEBHOOK_PARAM",
+			env:     map[string]string{EnvWebhookParam: "/popbill-webhook/slack-webhook-url"},
+			ssm:     holding(secretURL + "\n"),
+			wantURL: secretURL, wantParam: "/popbill-webhook/slack-webhook-url",
+		},
+		{
+			name:    "takes SLACK_WEBHOOK_URL as it is for local runs",
+			env:     map[string]string{EnvWebhookURL: "http://localhost:9000/hook"},
+			wantURL: "http://localhost:9000/hook",
+		},
+		{
+			name:    "requires one of the two, naming SLACK_WEBHOOK_PARAM",
+			env:     map[string]string{},
+			wantErr: "SLACK_WEBHOOK_PARAM is required",
+		},
+		{
+			name:    "refuses both",
+			env:     map[string]string{EnvWebhookParam: "/p", EnvWebhookURL: secretURL},
+			wantErr: "both SLACK_WEBHOOK_PARAM and SLACK_WEBHOOK_URL are set",
+		},
+		{
+			name:      "says which parameter could not be read",
+			env:       map[string]string{EnvWebhookParam: "/missing"},
+			ssm:       func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) { return nil, &types.ParameterNotFound{} },
+			wantParam: "/missing", wantErr: "SLACK_WEBHOOK_PARAM=/missing: read SSM parameter",
+		},
+		{
+			name:      "refuses a parameter that holds no URL, without quoting it",
+			env:       map[string]string{EnvWebhookParam: "/p"},
+			ssm:       holding("s3cretT0ken"),
+			wantParam: "/p", wantErr: "SSM parameter /p (from SLACK_WEBHOOK_PARAM) does not hold an http(s) URL",
+		},
+		{
+			name:    "refuses a URL that is not http(s)",
+			env:     map[string]string{EnvWebhookURL: "ftp://hooks.slack.com/s3cretT0ken"},
+			wantErr: "SLACK_WEBHOOK_URL does not hold an http(s) URL",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			params := &fakeSSM{getParameter: tc.ssm}
+			if tc.ssm == nil {
+				params.getParameter = func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+					return nil, errors.New("SSM must not be called")
+				}
+			}
+			getenv := func(k string) string { return tc.env[k] }
+
+			cfg, err := LoadConfig(t.Context(), getenv, params)
+
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadConfig error = %v, want one containing %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cretT0ken") {
+					t.Errorf("the error quotes the webhook URL: %v", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.WebhookURL != tc.wantURL {
+				t.Errorf("WebhookURL = %q, want %q", cfg.WebhookURL, tc.wantURL)
+			}
+			switch {
+			case tc.wantParam == "" && params.got != nil:
+				t.Errorf("read SSM parameter %s, want no SSM call", aws.ToString(params.got.Name))
+			case tc.wantParam != "" && params.got == nil:
+				t.Errorf("did not read SSM parameter %s", tc.wantParam)
+			case tc.wantParam != "":
+				if aws.ToString(params.got.Name) != tc.wantParam || !aws.ToBool(params.got.WithDecryption) {
+					t.Errorf("GetParameter(Name %q, WithDecryption %t), want %q decrypted",
+						aws.ToString(params.got.Name), aws.ToBool(params.got.WithDecryption), tc.wantParam)
+				}
+			}
+			if err == nil && cfg.Retry != DefaultRetry() {
+				t.Errorf("Retry = %+v, want the defaults", cfg.Retry)
+			}
+		})
+	}
+}

@@ -1,0 +1,119 @@
+package slack
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+)
+
+// Slack's Block Kit limits, in characters. Slack rejects a message that
+// breaks one with 400 invalid_blocks, and a rejected alert is a lost alert, so
+// Message cuts text to fit instead.
+const (
+	headerLimit = 150
+	fieldLimit  = 2000
+	maxFields   = 10
+	textLimit   = 3000 // section text, context element text, the notification text
+)
+
+// Message is the Slack message for an NTS-failure alert: a header naming the
+// failure, the receipt's details as section fields under the result code's
+// meaning, what to do next, and a context line with when POPBiLL reported it
+// and the webhook message id (MID).
+func Message(f alert.Failure) *slackapi.WebhookMessage {
+	var fields []*slackapi.TextBlockObject
+	for _, fact := range alert.Facts(f) {
+		fields = append(fields, markdown("*"+fact.Label+"*\n", fact.Value, fieldLimit))
+	}
+	if len(fields) > maxFields {
+		fields = fields[:maxFields]
+	}
+
+	var steps []string
+	for i, step := range alert.NextSteps(f) {
+		steps = append(steps, fmt.Sprintf("%d. %s", i+1, step))
+	}
+
+	footer := []slackapi.MixedElement{markdown("", "Reported by POPBiLL at "+alert.EventTime(f), textLimit)}
+	if f.MID != "" {
+		footer = append(footer, markdown("", "MID "+f.MID, textLimit))
+	}
+
+	return titled(alert.Title(f),
+		slackapi.NewSectionBlock(markdown("NTS rejected this cash receipt. *Reason:* ", alert.Reason(f), textLimit), fields, nil),
+		slackapi.NewSectionBlock(markdown("*What to do next*\n", strings.Join(steps, "\n"), textLimit), nil, nil),
+		slackapi.NewContextBlock("", footer...),
+	)
+}
+
+// AlarmMessage is the Slack message for a CloudWatch alarm: the deployment's
+// alarms (webhook errors, throttles, 5xx, Slack dead letters) publish to the
+// alert topic too.
+func AlarmMessage(a events.CloudWatchAlarmSNSPayload) *slackapi.WebhookMessage {
+	var description *slackapi.TextBlockObject
+	if a.AlarmDescription != "" {
+		description = markdown("", a.AlarmDescription, textLimit)
+	}
+	fields := []*slackapi.TextBlockObject{
+		markdown("*State*\n", a.OldStateValue+" → "+a.NewStateValue, fieldLimit),
+		markdown("*Metric*\n", strings.TrimSpace(a.Trigger.Namespace+" "+a.Trigger.MetricName), fieldLimit),
+	}
+	return titled(a.NewStateValue+": "+a.AlarmName,
+		slackapi.NewSectionBlock(description, fields, nil),
+		slackapi.NewSectionBlock(markdown("*Reason*\n", a.NewStateReason, textLimit), nil, nil),
+		slackapi.NewContextBlock("", markdown("", "Changed at "+a.StateChangeTime+" in "+a.Region, textLimit)),
+	)
+}
+
+// titled is a message of a header with title, then blocks. The title is also
+// the message text, which notifications and screen readers show.
+func titled(title string, blocks ...slackapi.Block) *slackapi.WebhookMessage {
+	header := slackapi.NewHeaderBlock(slackapi.NewTextBlockObject(slackapi.PlainTextType, cut(title, headerLimit), false, false))
+	return &slackapi.WebhookMessage{
+		Text:   mrkdwn(title, textLimit),
+		Blocks: &slackapi.Blocks{BlockSet: append([]slackapi.Block{header}, blocks...)},
+	}
+}
+
+// markdown is a mrkdwn text object: markup, which is Slack formatting and
+// trusted, then text, escaped and cut so that the whole fits in limit.
+func markdown(markup, text string, limit int) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.MarkdownType,
+		markup+mrkdwn(text, limit-utf8.RuneCountInString(markup)), false, false)
+}
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// mrkdwn escapes the three characters Slack's mrkdwn reserves and cuts the
+// result to at most limit characters, ending in "…" when it cut, never inside
+// an escape.
+func mrkdwn(s string, limit int) string {
+	escaped := mrkdwnEscaper.Replace(s)
+	if utf8.RuneCountInString(escaped) <= limit {
+		return escaped
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		e := mrkdwnEscaper.Replace(string(r))
+		if n += utf8.RuneCountInString(e); n > limit-1 {
+			break
+		}
+		b.WriteString(e)
+	}
+	return b.String() + "…"
+}
+
+// cut shortens s to at most limit characters, ending in "…" when it cut.
+func cut(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:limit-1]) + "…"
+}

@@ -1,0 +1,46 @@
+// Command slack-notifier is the Lambda function that the NTS-failure alert
+// topic invokes: it posts each alert, and each CloudWatch alarm on the same
+// topic, to a Slack channel.
+//
+// Configuration, read once per cold start (exactly one of the two):
+//
+//	SLACK_WEBHOOK_PARAM  name of the SSM SecureString holding the incoming webhook URL
+//	SLACK_WEBHOOK_URL    the webhook URL itself, for local runs
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slack"
+)
+
+func main() {
+	logger := lambdacontext.NewLogger()
+	n, err := setup(context.Background(), logger)
+	if err != nil {
+		logger.Error("slack-notifier cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(n.Handle)
+}
+
+func setup(ctx context.Context, logger *slog.Logger) (*slack.Notifier, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	cfg, err := slack.LoadConfig(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
+	if err != nil {
+		return nil, err
+	}
+	return slack.NewNotifier(cfg, &http.Client{Timeout: slack.RequestTimeout}, logger), nil
+}
