@@ -2,17 +2,13 @@ package alert_test
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 	"strings"
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // ntsFailure is the 305 alert with result code TS4 that every alert test uses.
 func ntsFailure() alert.Failure { return alerttest.Failure("022122116191200001") }
@@ -37,9 +33,9 @@ func TestRenderingsMatchGoldenFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, tc.name+".subject.golden", alert.Subject(f)+"\n")
-			assertGolden(t, tc.name+".email.golden", alert.EmailText(f))
-			assertGolden(t, tc.name+".sns.golden", msg+"\n")
+			golden.Assert(t, tc.name+".subject.golden", alert.Subject(f)+"\n")
+			golden.Assert(t, tc.name+".email.golden", alert.EmailText(f))
+			golden.Assert(t, tc.name+".sns.golden", msg+"\n")
 		})
 	}
 }
@@ -142,23 +138,5 @@ func TestEventTime(t *testing.T) {
 				t.Errorf("EventTime(%q) = %q, want %q", tc.eventDT, got, tc.want)
 			}
 		})
-	}
-}
-
-func assertGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }

@@ -2,7 +2,7 @@ package slack
 
 import (
 	"encoding/json"
-	"flag"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +14,6 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
 
 // eventsDir holds the SNS events that `sam local invoke SlackNotifierFunction -e` uses.
 const eventsDir = "../../../events"
@@ -73,7 +71,7 @@ func TestMessageMatchesGoldenFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertGolden(t, tc.name+".golden.json", string(got)+"\n")
+			golden.Assert(t, tc.name+".golden.json", string(got)+"\n")
 		})
 	}
 }
@@ -87,7 +85,7 @@ func TestAlarmMessageMatchesGoldenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertGolden(t, "alarm.golden.json", string(got)+"\n")
+	golden.Assert(t, "alarm.golden.json", string(got)+"\n")
 }
 
 func TestMessageKeepsWithinSlackLimits(t *testing.T) {
@@ -146,23 +144,5 @@ func TestMrkdwn(t *testing.T) {
 				t.Errorf("mrkdwn(%q, %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
 			}
 		})
-	}
-}
-
-func assertGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
