@@ -89,7 +89,7 @@ func (p faultyPublisher) Publish(ctx context.Context, f alert.Failure) (string, 
 
 type option func(*webhook.Rules, *env)
 
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	client, table := mototest.Table(t, dynamostore.KeyAttribute)
 	e := &env{store: dynamostore.New(client, table), sub: mototest.Topic(t), logs: &lockedBuffer{}}
