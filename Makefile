@@ -46,3 +46,29 @@ build:
 
 clean:
 	rm -rf $(BUILD_DIR) .aws-sam
+
+# Deploy with the SAM CLI. CONFIG_ENV picks the samconfig.toml table: default (dev) or prod.
+CONFIG_ENV ?= default
+SAM ?= sam
+SAM_MISSING := the AWS SAM CLI is missing: install it (pip install aws-sam-cli, brew install aws-sam-cli, or the installer from the AWS SAM developer guide) and run make again
+
+deploy:
+	@command -v $(SAM) >/dev/null 2>&1 || { echo "$(SAM_MISSING)" >&2; exit 1; }
+	$(SAM) build --config-env $(CONFIG_ENV)
+	$(SAM) deploy --config-env $(CONFIG_ENV)
+
+deploy-guided:
+	@command -v $(SAM) >/dev/null 2>&1 || { echo "$(SAM_MISSING)" >&2; exit 1; }
+	$(SAM) build --config-env $(CONFIG_ENV)
+	$(SAM) deploy --guided --config-env $(CONFIG_ENV)
+
+# make invoke EVENT=events/01-issue-300.json: the webhook bootstrap under the Lambda
+# emulator, against moto_server with the template's table and topic (make local-infra).
+# INVOKE_WITH=sam runs sam local invoke in Docker instead (against AWS: see infra/invoke.sh).
+invoke:
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json" >&2; exit 2; }
+	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
+	GO=$(GO) infra/invoke.sh $(EVENT)
+
+local-infra:
+	GO=$(GO) infra/local-infra.sh

@@ -4,7 +4,8 @@
 #   infra/with-moto.sh go test ./...
 set -euo pipefail
 
-if ! command -v moto_server >/dev/null 2>&1; then
+here=$(cd "$(dirname "$0")" && pwd)
+if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
   echo "moto_server is missing; installing it with pip (moto[server])" >&2
   python3 -m pip install --quiet 'moto[server]>=5.1,<6' >&2 || {
     echo "could not install moto_server: install it with 'pip install \"moto[server]\"' and run again" >&2
@@ -14,12 +15,13 @@ fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 log=$(mktemp -t moto.XXXXXX.log)
-moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto_server with requests serialised: see infra/moto_serial.py for why.
+python3 "$here/moto_serial.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true; wait $moto_pid 2>/dev/null || true; rm -f "$log"' EXIT
 
 for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/data.json" 2>/dev/null; then break; fi
+  if python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/moto-api/data.json', timeout=1)" 2>/dev/null; then break; fi
   if ! kill -0 $moto_pid 2>/dev/null; then echo "moto_server did not start:" >&2; cat "$log" >&2; exit 1; fi
   sleep 0.1
 done

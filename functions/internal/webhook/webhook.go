@@ -296,7 +296,7 @@ func response(status int, body string) events.APIGatewayV2HTTPResponse {
 
 func (h *Handler) logRequest(ctx context.Context, r *request, status int, err error, latency time.Duration) {
 	attrs := []slog.Attr{
-		slog.String("requestId", r.id), slog.String("mid", r.mid),
+		slog.String("apiRequestId", r.id), slog.String("mid", r.mid),
 		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
 		slog.String("eventType", r.eventType), slog.String("outcome", r.outcome),
 		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),

@@ -522,9 +522,9 @@ func TestEveryRequestLogsOneLineWithItsOutcome(t *testing.T) {
 		t.Fatalf("%d log lines for 3 requests, want 3", len(lines))
 	}
 	want := []map[string]any{
-		{"requestId": "req-mid-log-1", "mid": "mid-log-1", "itemKey": "022122116191800001", "stateCode": 300.0, "outcome": "stored"},
-		{"requestId": "req-mid-log-2", "mid": "mid-log-2", "itemKey": "022122116191800001", "stateCode": 300.0, "outcome": "duplicate"},
-		{"requestId": "req-mid-log-3", "mid": "mid-log-3", "outcome": "rejected"},
+		{"apiRequestId": "req-mid-log-1", "mid": "mid-log-1", "itemKey": "022122116191800001", "stateCode": 300.0, "outcome": "stored"},
+		{"apiRequestId": "req-mid-log-2", "mid": "mid-log-2", "itemKey": "022122116191800001", "stateCode": 300.0, "outcome": "duplicate"},
+		{"apiRequestId": "req-mid-log-3", "mid": "mid-log-3", "outcome": "rejected"},
 	}
 	for i, w := range want {
 		for k, v := range w {

@@ -1,0 +1,366 @@
+package deploytest
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slack"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+)
+
+func loadTemplate(t *testing.T) *samtemplate.Template {
+	t.Helper()
+	tmpl, err := samtemplate.Load(filepath.Join(rietest.Root(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// The functions template.yaml deploys, and what their code reads.
+var functions = []struct {
+	id string
+	// env is every variable the deployed function reads; localOnly are
+	// those it reads only on a workstation, which must stay out of the
+	// template (a Lambda environment is visible in the console).
+	env, localOnly []string
+}{
+	{id: "WebhookFunction", env: webhookVariables(false), localOnly: webhookVariables(true)},
+	{id: "SlackNotifierFunction", env: []string{slack.EnvWebhookParam}, localOnly: []string{slack.EnvWebhookURL}},
+}
+
+func webhookVariables(localOnly bool) []string {
+	var names []string
+	for _, v := range config.Variables {
+		if v.LocalOnly == localOnly {
+			names = append(names, v.Name)
+		}
+	}
+	return names
+}
+
+func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
+	tmpl := loadTemplate(t)
+	for _, fn := range functions {
+		t.Run(fn.id, func(t *testing.T) {
+			vars, err := tmpl.Environment(fn.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := sortedKeys(vars), sorted(fn.env); !slices.Equal(got, want) {
+				t.Errorf("template environment = %v, want exactly %v", got, want)
+			}
+			for _, name := range fn.localOnly {
+				if _, ok := vars[name]; ok {
+					t.Errorf("%s is for local runs only and must not be in the template", name)
+				}
+			}
+		})
+	}
+}
+
+// TestEnvJSONMatchesTemplate keeps events/env.json (sam local invoke
+// --env-vars) in step: SAM ignores variables the template does not declare.
+func TestEnvJSONMatchesTemplate(t *testing.T) {
+	tmpl := loadTemplate(t)
+	raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "events", "env.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs map[string]map[string]string
+	if err := json.Unmarshal(raw, &envs); err != nil {
+		t.Fatalf("events/env.json: %v", err)
+	}
+	ids := tmpl.ResourcesOfType(samtemplate.FunctionType)
+	if got := sortedKeys(envs); !slices.Equal(got, ids) {
+		t.Errorf("events/env.json has functions %v, template.yaml has %v", got, ids)
+	}
+	for _, id := range ids {
+		vars, err := tmpl.Environment(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := sortedKeys(envs[id]), sortedKeys(vars); !slices.Equal(got, want) {
+			t.Errorf("events/env.json %s has %v, the template declares %v", id, got, want)
+		}
+	}
+}
+
+func TestStateTableKeyIsWhatTheStoreWrites(t *testing.T) {
+	tmpl := loadTemplate(t)
+	table, err := tmpl.Resource("StateTable", "AWS::DynamoDB::Table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := table.Properties
+	wantKey := []any{map[string]any{"AttributeName": dynamostore.KeyAttribute, "KeyType": "HASH"}}
+	if !reflect.DeepEqual(p["KeySchema"], wantKey) {
+		t.Errorf("KeySchema = %v, want %v: dynamostore writes one item per %s", p["KeySchema"], wantKey, dynamostore.KeyAttribute)
+	}
+	// Only key attributes may be declared; the store has no secondary-index lookup.
+	wantAttrs := []any{map[string]any{"AttributeName": dynamostore.KeyAttribute, "AttributeType": "S"}}
+	if !reflect.DeepEqual(p["AttributeDefinitions"], wantAttrs) {
+		t.Errorf("AttributeDefinitions = %v, want %v", p["AttributeDefinitions"], wantAttrs)
+	}
+	if p["BillingMode"] != "PAY_PER_REQUEST" {
+		t.Errorf("BillingMode = %v, want PAY_PER_REQUEST", p["BillingMode"])
+	}
+	pitr, _ := p["PointInTimeRecoverySpecification"].(map[string]any)
+	if pitr["PointInTimeRecoveryEnabled"] != true {
+		t.Error("point-in-time recovery is off")
+	}
+	sse, _ := p["SSESpecification"].(map[string]any)
+	if sse["SSEEnabled"] != true {
+		t.Error("server-side encryption with KMS is off")
+	}
+}
+
+// grant is one action on one resource, the resource as written in the template.
+type grant struct{ action, resource string }
+
+func (g grant) String() string { return g.action + " on " + g.resource }
+
+// callsOf returns service:Method for each method of the interface T: the AWS
+// actions a port that copies SDK signatures can call.
+func callsOf[T any](service string) []string {
+	typ := reflect.TypeFor[T]()
+	var actions []string
+	for i := range typ.NumMethod() {
+		actions = append(actions, service+":"+typ.Method(i).Name)
+	}
+	return actions
+}
+
+func grants(actions []string, resource any) []grant {
+	var gs []grant
+	for _, a := range actions {
+		gs = append(gs, grant{a, canonical(resource)})
+	}
+	return gs
+}
+
+func ref(name string) any { return map[string]any{"Ref": name} }
+
+func getAtt(resource, attribute string) any {
+	return map[string]any{"Fn::GetAtt": []any{resource, attribute}}
+}
+
+func parameterARN(param string) any {
+	return map[string]any{"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${" + param + "}"}
+}
+
+// TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes derives each function's
+// actions from the SDK interfaces its code calls through, so that a new call
+// without a permission (or a permission the code no longer needs) fails here
+// rather than in production.
+func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
+	// Calls the code does not make itself but the services make on its
+	// behalf, each on one key only.
+	var (
+		// Publishing to a topic encrypted with a customer-managed key needs
+		// both (the SNS SSE documentation, "publisher permissions").
+		alertKey = grants([]string{"kms:Decrypt", "kms:GenerateDataKey"}, getAtt("AlertKey", "Arn"))
+		// GetParameter WithDecryption on a SecureString encrypted with a
+		// customer-managed key; the default aws/ssm key needs no grant.
+		parameterKey = grants([]string{"kms:Decrypt"}, ref("ParameterKeyArn"))
+	)
+	cases := []struct {
+		id   string
+		want [][]grant
+	}{
+		{"WebhookFunction", [][]grant{
+			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
+			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
+			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialParam")),
+			alertKey, parameterKey,
+		}},
+		{"SlackNotifierFunction", [][]grant{
+			grants(callsOf[slack.GetParameterAPI]("ssm"), parameterARN("SlackWebhookParam")),
+			parameterKey,
+		}},
+	}
+	tmpl := loadTemplate(t)
+	for _, c := range cases {
+		t.Run(c.id, func(t *testing.T) {
+			if _, ok := tmpl.FunctionProperty(c.id, "Role"); ok {
+				t.Fatal("the function names its own Role, which this test cannot check: use Policies")
+			}
+			got := policyGrants(t, tmpl, c.id)
+			want := map[grant]bool{}
+			for _, gs := range c.want {
+				for _, g := range gs {
+					want[g] = true
+				}
+			}
+			for g := range got {
+				if !want[g] {
+					t.Errorf("policy allows %s, which the code does not need", g)
+				}
+			}
+			for g := range want {
+				if !got[g] {
+					t.Errorf("policy lacks %s, which the code calls", g)
+				}
+			}
+		})
+	}
+}
+
+// policyGrants reads the function's Policies: inline statements only, no SAM
+// policy templates (DynamoDBCrudPolicy grants far more than two calls), no
+// managed policies, no wildcards.
+func policyGrants(t *testing.T, tmpl *samtemplate.Template, id string) map[grant]bool {
+	t.Helper()
+	raw, _ := tmpl.FunctionProperty(id, "Policies")
+	policies, ok := raw.([]any)
+	if !ok {
+		t.Fatalf("Policies is %v, want a list of inline policy documents", raw)
+	}
+	got := map[grant]bool{}
+	for _, p := range policies {
+		doc, ok := p.(map[string]any)
+		statements, isList := doc["Statement"].([]any)
+		if !ok || !isList {
+			t.Errorf("policy %v is not an inline document with a Statement list (no managed policies or SAM policy templates)", canonical(p))
+			continue
+		}
+		for _, s := range statements {
+			stmt := unwrapIf(t, s)
+			if stmt == nil {
+				continue
+			}
+			if stmt["Effect"] != "Allow" {
+				t.Errorf("statement %v: only Allow statements are expected", canonical(stmt))
+			}
+			if _, ok := stmt["NotAction"]; ok {
+				t.Errorf("statement %v uses NotAction", canonical(stmt))
+			}
+			if _, ok := stmt["NotResource"]; ok {
+				t.Errorf("statement %v uses NotResource", canonical(stmt))
+			}
+			resource := stmt["Resource"]
+			if strings.Contains(canonical(resource), "*") {
+				t.Errorf("statement %v has a wildcard resource", canonical(stmt))
+			}
+			for _, a := range stringList(stmt["Action"]) {
+				if strings.Contains(a, "*") {
+					t.Errorf("statement %v has a wildcard action %q", canonical(stmt), a)
+				}
+				got[grant{a, canonical(resource)}] = true
+			}
+		}
+	}
+	return got
+}
+
+// unwrapIf returns the statement inside {"Fn::If": [cond, statement, AWS::NoValue]},
+// or the statement itself; nil for AWS::NoValue.
+func unwrapIf(t *testing.T, s any) map[string]any {
+	t.Helper()
+	if name, arg, ok := samtemplate.Intrinsic(s); ok {
+		args, _ := arg.([]any)
+		if name != "Fn::If" || len(args) != 3 {
+			t.Errorf("statement %v: only Fn::If [condition, statement, AWS::NoValue] is understood", canonical(s))
+			return nil
+		}
+		if r, _ := samtemplate.Ref(args[2]); r != "AWS::NoValue" {
+			t.Errorf("statement %v: the false branch must be AWS::NoValue", canonical(s))
+		}
+		s = args[1]
+	}
+	if r, ok := samtemplate.Ref(s); ok && r == "AWS::NoValue" {
+		return nil
+	}
+	m, ok := s.(map[string]any)
+	if !ok {
+		t.Errorf("statement %v is not a mapping", canonical(s))
+	}
+	return m
+}
+
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+// buildTarget matches a Makefile rule such as "build-WebhookFunction:".
+var buildTarget = regexp.MustCompile(`(?m)^build-([A-Za-z0-9]+):`)
+
+// TestFunctionsAreBuiltByTheMakefile checks what SAM needs to call
+// `make build-<LogicalId>` and run the result on provided.al2023/arm64.
+func TestFunctionsAreBuiltByTheMakefile(t *testing.T) {
+	tmpl := loadTemplate(t)
+	makefile, err := os.ReadFile(filepath.Join(rietest.Root(t), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, m := range buildTarget.FindAllStringSubmatch(string(makefile), -1) {
+		targets[m[1]] = true
+	}
+	for _, id := range tmpl.ResourcesOfType(samtemplate.FunctionType) {
+		t.Run(id, func(t *testing.T) {
+			fn := tmpl.Resources[id]
+			if fn.Metadata["BuildMethod"] != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %v, want makefile", fn.Metadata["BuildMethod"])
+			}
+			if !targets[id] {
+				t.Errorf("the Makefile has no build-%s target", id)
+			}
+			for prop, want := range map[string]any{
+				"CodeUri": ".", "Runtime": "provided.al2023", "Handler": "bootstrap", "Architectures": []any{"arm64"},
+			} {
+				if got, _ := tmpl.FunctionProperty(id, prop); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s = %v, want %v", prop, got, want)
+				}
+			}
+		})
+	}
+}
+
+func canonical(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	return s
+}

@@ -1,0 +1,219 @@
+// Package rietest runs a function's real bootstrap under the AWS Lambda Runtime
+// Interface Emulator, for tests: the binary that SAM deploys (built for this
+// machine's architecture), its environment, its cold start and its JSON logs,
+// without Docker or an AWS account.
+//
+//	bootstrap := rietest.Build(t, "./functions/webhook")
+//	em := rietest.Start(t, bootstrap, []string{"STATE_TABLE=...", ...})
+//	out := em.Invoke(t, event)
+package rietest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Root returns the module root (the directory holding go.mod), where
+// template.yaml, the Makefile and events/ are.
+func Root(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// GoTool returns the go command that runs this test.
+func GoTool(tb testing.TB) string {
+	tb.Helper()
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// Build compiles the package pkg (relative to the module root, e.g.
+// "./functions/webhook") the way the Makefile does for Lambda, but for this
+// machine's architecture, and returns the path of the binary, named bootstrap.
+func Build(tb testing.TB, pkg string) string {
+	tb.Helper()
+	out := filepath.Join(tb.TempDir(), "bootstrap")
+	run(tb, []string{"CGO_ENABLED=0"}, GoTool(tb), "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
+	return out
+}
+
+// emulatorPkg is the emulator, a tool dependency in go.mod.
+const emulatorPkg = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
+
+func run(tb testing.TB, env []string, name string, args ...string) {
+	tb.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = Root(tb)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// Emulator is a running emulator with one function.
+type Emulator struct {
+	url string
+	log *lineBuffer
+}
+
+// Start runs bootstrap under the emulator with exactly env (plus PATH) as its
+// environment, and stops it when the test ends.
+func Start(tb testing.TB, bootstrap string, env []string) *Emulator {
+	tb.Helper()
+	rie := filepath.Join(tb.TempDir(), "aws-lambda-rie")
+	run(tb, []string{"CGO_ENABLED=0"}, GoTool(tb), "build", "-o", rie, emulatorPkg)
+
+	addr, apiAddr := freeAddr(tb), freeAddr(tb)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, rie,
+		"--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", apiAddr,
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	// SIGTERM lets the emulator stop the function too; SIGKILL would orphan it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+	logs := &lineBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		tb.Fatalf("start emulator: %v", err)
+	}
+	tb.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if tb.Failed() {
+			tb.Logf("emulator and function output:\n%s", strings.Join(logs.lines(0), "\n"))
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("emulator did not listen on %s: %v\n%s", addr, err, strings.Join(logs.lines(0), "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &Emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", log: logs}
+}
+
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Invoke sends one event and returns the function's response payload.
+func (e *Emulator) Invoke(tb testing.TB, event []byte) []byte {
+	tb.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(e.url, "application/json", bytes.NewReader(event))
+	if err != nil {
+		tb.Fatalf("invoke: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("invoke: read response: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("invoke: emulator answered %s: %s", resp.Status, body)
+	}
+	return body
+}
+
+// LogMark is a position in the output, to look for lines written after it.
+func (e *Emulator) LogMark() int { return e.log.count() }
+
+// WaitLog returns the first JSON log line written after mark for which match
+// is true, waiting up to timeout for the function's output to arrive.
+func (e *Emulator) WaitLog(tb testing.TB, mark int, timeout time.Duration, match func(map[string]any) bool) map[string]any {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, line := range e.log.lines(mark) {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && match(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("no matching log line within %v; output since the invocation:\n%s",
+				timeout, strings.Join(e.log.lines(mark), "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lineBuffer collects output lines from several writers.
+type lineBuffer struct {
+	mu      sync.Mutex
+	partial []byte
+	done    []string
+}
+
+func (b *lineBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.partial = append(b.partial, p...)
+	consumed := 0
+	for {
+		i := bytes.IndexByte(b.partial[consumed:], '\n')
+		if i < 0 {
+			break
+		}
+		b.done = append(b.done, string(b.partial[consumed:consumed+i]))
+		consumed += i + 1
+	}
+	b.partial = append([]byte(nil), b.partial[consumed:]...)
+	return len(p), nil
+}
+
+func (b *lineBuffer) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.done)
+}
+
+func (b *lineBuffer) lines(from int) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.done[from:]...)
+}
