@@ -13,29 +13,18 @@ import (
 // ntsFailure is the 305 alert with result code TS4 that every alert test uses.
 func ntsFailure() alert.Failure { return alerttest.Failure("022122116191200001") }
 
-// renderCases are the alerts whose renderings are kept in testdata, by file name prefix.
-var renderCases = []struct {
-	name string
-	edit func(*alert.Failure)
-}{
-	{"known-code", func(*alert.Failure) {}},
-	{"unknown-code", func(f *alert.Failure) { f.NTSResultCode = "TS99" }},
-	{"missing-mgtkey", func(f *alert.Failure) { f.MgtKey = "" }},
-	{"hangul-in-fields", func(f *alert.Failure) { f.MgtKey = "영수증-001"; f.NTSResultCode = "오류" }},
-}
-
 func TestRenderingsMatchGoldenFiles(t *testing.T) {
-	for _, tc := range renderCases {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range alerttest.RenderCases {
+		t.Run(tc.Name, func(t *testing.T) {
 			f := ntsFailure()
-			tc.edit(&f)
+			tc.Edit(&f)
 			msg, err := alert.SNSMessage(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden.Assert(t, tc.name+".subject.golden", alert.Subject(f)+"\n")
-			golden.Assert(t, tc.name+".email.golden", alert.EmailText(f))
-			golden.Assert(t, tc.name+".sns.golden", msg+"\n")
+			golden.Assert(t, tc.Name+".subject.golden", alert.Subject(f)+"\n")
+			golden.Assert(t, tc.Name+".email.golden", alert.EmailText(f))
+			golden.Assert(t, tc.Name+".sns.golden", msg+"\n")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
 )
 
 // eventsDir holds the SNS events that `sam local invoke SlackNotifierFunction -e` uses.
@@ -52,26 +54,18 @@ func sampleFailure(tb testing.TB) alert.Failure {
 }
 
 func TestMessageMatchesGoldenFiles(t *testing.T) {
-	tests := []struct {
-		name string
-		edit func(*alert.Failure)
-	}{
-		{"known-code", func(*alert.Failure) {}},
-		{"unknown-code", func(f *alert.Failure) { f.NTSResultCode = "TS99" }},
-		{"missing-mgtkey", func(f *alert.Failure) { f.MgtKey = "" }},
-		{"hangul-in-fields", func(f *alert.Failure) { f.MgtKey = "영수증-001"; f.NTSResultCode = "오류" }},
-		{"mrkdwn-characters-escaped", func(f *alert.Failure) { f.MgtKey = "<!channel>&*x*" }},
-	}
+	tests := append(slices.Clone(alerttest.RenderCases),
+		alerttest.RenderCase{Name: "mrkdwn-characters-escaped", Edit: func(f *alert.Failure) { f.MgtKey = "<!channel>&*x*" }})
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			f := sampleFailure(t)
-			tc.edit(&f)
+			tc.Edit(&f)
 			// Escaped as slack-go sends it: & < > appear as \u0026 \u003c \u003e.
 			got, err := json.MarshalIndent(Message(f), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden.Assert(t, tc.name+".golden.json", string(got)+"\n")
+			golden.Assert(t, tc.Name+".golden.json", string(got)+"\n")
 		})
 	}
 }

@@ -66,3 +66,18 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		}
 	})
 }
+
+// RenderCase is an alert variant whose renderings (email, Slack) are kept as
+// golden files named after it.
+type RenderCase struct {
+	Name string
+	Edit func(*alert.Failure)
+}
+
+// RenderCases are the variants every channel's rendering is checked with.
+var RenderCases = []RenderCase{
+	{"known-code", func(*alert.Failure) {}},
+	{"unknown-code", func(f *alert.Failure) { f.NTSResultCode = "TS99" }},
+	{"missing-mgtkey", func(f *alert.Failure) { f.MgtKey = "" }},
+	{"hangul-in-fields", func(f *alert.Failure) { f.MgtKey = "영수증-001"; f.NTSResultCode = "오류" }},
+}
