@@ -80,16 +80,35 @@ func run(tb testing.TB, env []string, name string, args ...string) {
 
 // Emulator is a running emulator with one function.
 type Emulator struct {
-	url string
-	log *lineBuffer
+	url  string
+	log  *lineBuffer
+	stop func()
+}
+
+var emulator struct {
+	sync.Mutex
+	path string
+}
+
+// emulatorBinary builds the emulator once per test process, under the
+// module's ignored .build folder.
+func emulatorBinary(tb testing.TB) string {
+	tb.Helper()
+	emulator.Lock()
+	defer emulator.Unlock()
+	if emulator.path == "" {
+		path := filepath.Join(Root(tb), ".build", "test", "aws-lambda-rie")
+		run(tb, []string{"CGO_ENABLED=0"}, GoTool(tb), "build", "-o", path, emulatorPkg)
+		emulator.path = path
+	}
+	return emulator.path
 }
 
 // Start runs bootstrap under the emulator with exactly env (plus PATH) as its
-// environment, and stops it when the test ends.
+// environment, and stops it when the test ends, if Stop has not.
 func Start(tb testing.TB, bootstrap string, env []string) *Emulator {
 	tb.Helper()
-	rie := filepath.Join(tb.TempDir(), "aws-lambda-rie")
-	run(tb, []string{"CGO_ENABLED=0"}, GoTool(tb), "build", "-o", rie, emulatorPkg)
+	rie := emulatorBinary(tb)
 
 	addr, apiAddr := freeAddr(tb), freeAddr(tb)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,13 +127,17 @@ func Start(tb testing.TB, bootstrap string, env []string) *Emulator {
 		cancel()
 		tb.Fatalf("start emulator: %v", err)
 	}
-	tb.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if tb.Failed() {
-			tb.Logf("emulator and function output:\n%s", strings.Join(logs.lines(0), "\n"))
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			_ = cmd.Wait()
+			if tb.Failed() {
+				tb.Logf("emulator and function output:\n%s", strings.Join(logs.lines(0), "\n"))
+			}
+		})
+	}
+	tb.Cleanup(stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.Dial("tcp", addr)
@@ -127,8 +150,11 @@ func Start(tb testing.TB, bootstrap string, env []string) *Emulator {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &Emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", log: logs}
+	return &Emulator{url: "http://" + addr + "/2015-03-31/functions/function/invocations", log: logs, stop: stop}
 }
+
+// Stop ends the emulator and the function.
+func (e *Emulator) Stop() { e.stop() }
 
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
@@ -166,16 +192,31 @@ func (e *Emulator) LogMark() int { return e.log.count() }
 // is true, waiting up to timeout for the function's output to arrive.
 func (e *Emulator) WaitLog(tb testing.TB, mark int, timeout time.Duration, match func(map[string]any) bool) map[string]any {
 	tb.Helper()
+	var found map[string]any
+	e.WaitLine(tb, mark, timeout, func(line string) bool {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && match(m) {
+			found = m
+			return true
+		}
+		return false
+	})
+	return found
+}
+
+// WaitLine returns the first output line written after mark for which match
+// is true (the emulator's own lines, such as its REPORT, included).
+func (e *Emulator) WaitLine(tb testing.TB, mark int, timeout time.Duration, match func(string) bool) string {
+	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		for _, line := range e.log.lines(mark) {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && match(m) {
-				return m
+			if match(line) {
+				return line
 			}
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("no matching log line within %v; output since the invocation:\n%s",
+			tb.Fatalf("no matching output line within %v; output since the invocation:\n%s",
 				timeout, strings.Join(e.log.lines(mark), "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
