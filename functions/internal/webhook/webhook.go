@@ -10,6 +10,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -124,6 +125,8 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err != nil {
 		return err
 	}
+	// A byte-order mark is not JSON; the stored body must stay valid JSON.
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	ev, err := cashbill.Parse(body)
 	if err != nil {
 		return fail(Invalid, "the event was not accepted: "+err.Error(), err)

@@ -457,6 +457,9 @@ func TestBodyEncodingAndSize(t *testing.T) {
 		{"a body just under the limit is accepted", func(key string) events.APIGatewayV2HTTPRequest {
 			return request("mid", body(key, 304, map[string]any{"stateMemo": strings.Repeat("x", webhook.MaxBody-600)}), nil)
 		}, 200, true},
+		{"a body with a byte-order mark is accepted", func(key string) events.APIGatewayV2HTTPRequest {
+			return request("mid", "\ufeff"+body(key, 304, nil), nil)
+		}, 200, true},
 		{"GET is not allowed", func(key string) events.APIGatewayV2HTTPRequest {
 			r := request("mid", body(key, 304, nil), nil)
 			r.RequestContext.HTTP.Method = "GET"
@@ -471,8 +474,12 @@ func TestBodyEncodingAndSize(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d %q, want %d", resp.StatusCode, resp.Body, tc.status)
 			}
-			if _, ok := e.stored(t, key); ok != tc.stored {
+			it, ok := e.stored(t, key)
+			if ok != tc.stored {
 				t.Errorf("stored = %v, want %v", ok, tc.stored)
+			}
+			if ok && !json.Valid(it.Body) {
+				t.Errorf("stored body is not valid JSON: %.40q", it.Body)
 			}
 		})
 	}
