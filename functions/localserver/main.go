@@ -81,7 +81,10 @@ func newMux(ctx context.Context, getenv func(string) string, log *slog.Logger) (
 		log.Warn(warning)
 	}
 
-	var store state.Store
+	var (
+		store  state.Store
+		reader state.Reader
+	)
 	closeStore := noop
 	switch getenv("STORE") {
 	case "", "bolt":
@@ -91,14 +94,15 @@ func newMux(ctx context.Context, getenv func(string) string, log *slog.Logger) (
 			return nil, noop, err
 		}
 		closeStore = func() { bolt.Close() }
-		store = bolt
+		store, reader = bolt, bolt
 		log.Info("state store: embedded bbolt file", "path", path)
 	case "dynamodb":
 		table, err := config.Required(getenv, config.StateTable)
 		if err != nil {
 			return nil, noop, err
 		}
-		store = dynamostore.New(dynamodb.NewFromConfig(awsCfg), table)
+		client := dynamodb.NewFromConfig(awsCfg)
+		store, reader = dynamostore.New(client, table), dynamostore.NewReader(client, table)
 		log.Info("state store: DynamoDB", "table", table)
 	default:
 		return nil, noop, errors.New("STORE must be bolt or dynamodb")
@@ -124,7 +128,7 @@ func newMux(ctx context.Context, getenv func(string) string, log *slog.Logger) (
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", func(w http.ResponseWriter, r *http.Request) {
-		item, found, err := store.Get(r.Context(), r.PathValue("itemKey"))
+		item, found, err := reader.Get(r.Context(), r.PathValue("itemKey"))
 		switch {
 		case err != nil:
 			http.Error(w, "the store could not be read", http.StatusServiceUnavailable)

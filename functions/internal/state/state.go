@@ -71,7 +71,7 @@ type Item struct {
 	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
 }
 
-// Store is the state store port.
+// Store is the state store port: everything the webhook does to an item.
 type Store interface {
 	// Apply stores r if no item exists for its itemKey or the stored
 	// stateCode is smaller; otherwise it leaves the item as it is.
@@ -87,6 +87,11 @@ type Store interface {
 	// MarkAlertSent records a successful publish; the alert is then never
 	// published again. Marking an alert that is no longer pending is not an error.
 	MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error
+}
+
+// Reader looks items up. It is apart from Store so that the webhook, which
+// never reads an item back, is granted no read on the table.
+type Reader interface {
 	// Get returns the stored item, and false when there is none.
 	Get(ctx context.Context, itemKey string) (Item, bool, error)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
@@ -30,7 +31,7 @@ const credential = "popbill:local-secret"
 // SNS topic and an SQS queue subscribed to it, as in production.
 type env struct {
 	h     *webhook.Handler
-	store state.Store
+	store statetest.Adapter
 	sub   *mototest.Subscriber
 	logs  *lockedBuffer
 	// publishFailures makes the next N publishes fail before reaching SNS.
@@ -92,7 +93,10 @@ type option func(*webhook.Rules, *env)
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	client, table := mototest.Table(t, dynamostore.KeyAttribute)
-	e := &env{store: dynamostore.New(client, table), sub: mototest.Topic(t), logs: &lockedBuffer{}}
+	e := &env{store: struct {
+		state.Store
+		state.Reader
+	}{dynamostore.New(client, table), dynamostore.NewReader(client, table)}, sub: mototest.Topic(t), logs: &lockedBuffer{}}
 	v, err := auth.New(auth.Basic, credential)
 	if err != nil {
 		t.Fatal(err)

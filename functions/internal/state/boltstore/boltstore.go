@@ -24,7 +24,10 @@ var bucket = []byte("cashbills")
 // Store implements state.Store in a bbolt file.
 type Store struct{ db *bolt.DB }
 
-var _ state.Store = (*Store)(nil)
+var (
+	_ state.Store  = (*Store)(nil)
+	_ state.Reader = (*Store)(nil)
+)
 
 // record is the stored form: the item plus the alert lease.
 type record struct {

@@ -20,7 +20,7 @@ func open(t *testing.T, path string) *boltstore.Store {
 }
 
 func TestContract(t *testing.T) {
-	statetest.Run(t, func(t *testing.T) state.Store {
+	statetest.Run(t, func(t *testing.T) statetest.Adapter {
 		s := open(t, filepath.Join(t.TempDir(), "state.db"))
 		t.Cleanup(func() { s.Close() })
 		return s

@@ -20,9 +20,15 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 )
 
-// API is every DynamoDB call the store makes; template.yaml grants exactly these.
+// API is every DynamoDB call the store makes; template.yaml grants the
+// webhook function exactly these.
 type API interface {
 	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// ReadAPI is the call the reader makes, for the local server and operators'
+// lookups; the webhook function is not granted it.
+type ReadAPI interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
@@ -261,10 +267,21 @@ func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at
 	return nil
 }
 
+// Reader implements state.Reader on the table.
+type Reader struct {
+	api   ReadAPI
+	table string
+}
+
+var _ state.Reader = (*Reader)(nil)
+
+// NewReader returns a reader of table.
+func NewReader(api ReadAPI, table string) *Reader { return &Reader{api: api, table: table} }
+
 // Get reads one item with a strongly consistent read.
-func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
+func (r *Reader) Get(ctx context.Context, itemKey string) (state.Item, bool, error) {
+	out, err := r.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(r.table),
 		Key:            key(itemKey),
 		ConsistentRead: aws.Bool(true),
 	})

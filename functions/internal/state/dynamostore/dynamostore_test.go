@@ -10,7 +10,11 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	statetest.Run(t, func(t *testing.T) state.Store {
-		return dynamostore.New(mototest.Table(t, dynamostore.KeyAttribute))
+	statetest.Run(t, func(t *testing.T) statetest.Adapter {
+		client, table := mototest.Table(t, dynamostore.KeyAttribute)
+		return struct {
+			state.Store
+			state.Reader
+		}{dynamostore.New(client, table), dynamostore.NewReader(client, table)}
 	})
 }

@@ -14,8 +14,14 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 )
 
+// Adapter is what an adapter provides: the store and its reader.
+type Adapter interface {
+	state.Store
+	state.Reader
+}
+
 // NewStore returns an empty store for one test.
-type NewStore func(t *testing.T) state.Store
+type NewStore func(t *testing.T) Adapter
 
 var keySeq = rand.Uint64N(1e12)
 
@@ -49,7 +55,7 @@ func Run(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
 	const lease = time.Minute
 
-	apply := func(t *testing.T, s state.Store, r state.Record) state.Result {
+	apply := func(t *testing.T, s Adapter, r state.Record) state.Result {
 		t.Helper()
 		res, err := s.Apply(ctx, r)
 		if err != nil {
@@ -57,7 +63,7 @@ func Run(t *testing.T, newStore NewStore) {
 		}
 		return res
 	}
-	get := func(t *testing.T, s state.Store, key string) state.Item {
+	get := func(t *testing.T, s Adapter, key string) state.Item {
 		t.Helper()
 		it, ok, err := s.Get(ctx, key)
 		if err != nil || !ok {
@@ -164,14 +170,14 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("a claimed alert cannot be claimed again until released or expired", func(t *testing.T) {
 		cases := []struct {
 			name    string
-			between func(s state.Store, key string) error
+			between func(s Adapter, key string) error
 			at      time.Duration
 			want    bool
 		}{
-			{"while the lease runs", func(state.Store, string) error { return nil }, lease / 2, false},
-			{"after the lease expires", func(state.Store, string) error { return nil }, lease + time.Second, true},
-			{"after the owner releases it", func(s state.Store, key string) error { return s.ReleaseAlert(ctx, key, "owner-a") }, 0, true},
-			{"release by another owner does not free it", func(s state.Store, key string) error { return s.ReleaseAlert(ctx, key, "owner-x") }, 0, false},
+			{"while the lease runs", func(Adapter, string) error { return nil }, lease / 2, false},
+			{"after the lease expires", func(Adapter, string) error { return nil }, lease + time.Second, true},
+			{"after the owner releases it", func(s Adapter, key string) error { return s.ReleaseAlert(ctx, key, "owner-a") }, 0, true},
+			{"release by another owner does not free it", func(s Adapter, key string) error { return s.ReleaseAlert(ctx, key, "owner-x") }, 0, false},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
