@@ -15,15 +15,19 @@ LOCAL_STATE_FILE ?= .local/state.db
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 BUILD_DIR ?= .build
 
-.PHONY: run test lint bench build clean deploy deploy-guided invoke local-infra
+.PHONY: run test test-tools lint bench build clean deploy deploy-guided invoke local-infra
 
 run:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	STATE_FILE=$${STATE_FILE:-$(LOCAL_STATE_FILE)} PORT=$(PORT) \
 	$(GO) run ./functions/localserver
 
-test: lint
+test: lint test-tools
 	infra/with-moto.sh $(GO) test -count=1 ./...
+
+# The Python tools the tests run: moto_server (infra/with-moto.sh installs it) and cfn-lint.
+test-tools:
+	@command -v cfn-lint >/dev/null 2>&1 || { echo "cfn-lint is missing; installing it with pip" >&2; python3 -m pip install --quiet 'cfn-lint>=1.20,<2'; }
 
 lint:
 	@out=$$(gofmt -l functions); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
