@@ -76,6 +76,7 @@ func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logge
 type request struct {
 	id, mid, itemKey, eventType string
 	stateCode                   int
+	storedStateCode             int // for a stale delivery: the newer state kept
 	outcome                     string
 	alert                       string
 	alertMessageID              string
@@ -146,6 +147,9 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return fail(Unavailable, "the event could not be stored just now; it was not lost: please retry (POPBiLL retries automatically)", err)
 	}
 	r.outcome = string(res.Outcome)
+	if res.Outcome == state.Stale {
+		r.storedStateCode = res.StateCode
+	}
 	if res.AlertPending {
 		return h.publishOwed(ctx, ev.ItemKey, r)
 	}
@@ -303,6 +307,9 @@ func (h *Handler) logRequest(ctx context.Context, r *request, status int, err er
 		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
 		slog.String("eventType", r.eventType), slog.String("outcome", r.outcome),
 		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
+	}
+	if r.storedStateCode != 0 {
+		attrs = append(attrs, slog.Int("storedStateCode", r.storedStateCode))
 	}
 	if r.alert != "" {
 		attrs = append(attrs, slog.String("alert", r.alert))

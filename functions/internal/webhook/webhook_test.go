@@ -528,14 +528,18 @@ func TestEveryRequestLogsOneLineWithItsOutcome(t *testing.T) {
 	e.send(t, request("mid-log-1", body("022122116191800001", 300, nil), nil))
 	e.send(t, request("mid-log-2", body("022122116191800001", 300, nil), nil))
 	e.send(t, request("mid-log-3", body("022122116191800002", 300, nil), map[string]string{"authorization": ""}))
+	e.send(t, request("mid-log-4", body("022122116191800001", 304, nil), nil))
+	e.send(t, request("mid-log-5", body("022122116191800001", 300, nil), nil))
 	lines := e.logs.lines(t)
-	if len(lines) != 3 {
-		t.Fatalf("%d log lines for 3 requests, want 3", len(lines))
+	if len(lines) != 5 {
+		t.Fatalf("%d log lines for 5 requests, want 5", len(lines))
 	}
 	want := []map[string]any{
 		{"apiRequestId": "req-mid-log-1", "mid": "mid-log-1", "itemKey": "022122116191800001", "stateCode": 300.0, "outcome": "stored"},
 		{"apiRequestId": "req-mid-log-2", "mid": "mid-log-2", "itemKey": "022122116191800001", "stateCode": 300.0, "outcome": "duplicate"},
 		{"apiRequestId": "req-mid-log-3", "mid": "mid-log-3", "outcome": "rejected"},
+		{"apiRequestId": "req-mid-log-4", "stateCode": 304.0, "outcome": "stored"},
+		{"apiRequestId": "req-mid-log-5", "stateCode": 300.0, "outcome": "stale", "storedStateCode": 304.0},
 	}
 	for i, w := range want {
 		for k, v := range w {

@@ -94,6 +94,9 @@ func Run(t *testing.T, newStore NewStore) {
 						t.Errorf("delivery %d (stateCode %d): outcome %q, want %q", i, sc, res.Outcome, tc.outcomes[i])
 					}
 				}
+				if res := apply(t, s, Record(key, 100, "mid-late")); res.Outcome != state.Stale || res.StateCode != tc.final {
+					t.Errorf("a late 100: %+v, want stale reporting the stored %d", res, tc.final)
+				}
 				if it := get(t, s, key); it.Event.StateCode != tc.final {
 					t.Errorf("stored stateCode %d, want %d", it.Event.StateCode, tc.final)
 				}
