@@ -244,17 +244,18 @@ func (p *parser) optionalBool(field string) *bool {
 	return &b
 }
 
-// preview shows a raw value in an error message, cut short so that a large or
-// hostile value is not echoed back whole.
-func preview(v json.RawMessage) string {
+// Clip cuts a caller-supplied value to 40 characters before an error message
+// echoes it, so that a large or hostile value is not sent back whole.
+func Clip(s string) string {
 	const max = 40
-	s := string(v)
-	if utf8.RuneCountInString(s) > max {
-		r := []rune(s)
-		s = string(r[:max]) + "…"
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
 	}
 	return s
 }
+
+// preview shows a raw JSON value in an error message, clipped.
+func preview(v json.RawMessage) string { return Clip(string(v)) }
 
 func quote(s string) string {
 	b, _ := json.Marshal(s)

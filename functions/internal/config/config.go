@@ -19,10 +19,10 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
-// Variable is one setting of the contract.
+// Variable is one setting of the contract. Which are required is said in
+// Doc and enforced where they are read (Required, Rules).
 type Variable struct {
-	Name     string
-	Required bool
+	Name string
 	// LocalOnly settings are for running on a workstation and never appear in
 	// template.yaml (a secret in a Lambda environment is visible in the console).
 	LocalOnly bool
@@ -43,9 +43,9 @@ const (
 
 // Variables is every setting the webhook function reads.
 var Variables = []Variable{
-	{Name: StateTable, Required: true, Doc: "DynamoDB table holding one item per cashbill (partition key itemKey)."},
-	{Name: AlertTopicARN, Required: true, Doc: "SNS topic that receives one message per NTS filing failure (stateCode 305)."},
-	{Name: AuthMode, Required: true, Doc: "`basic`, `apikey` or `none`, as set under Webhook 인증 on the POPBiLL site. `none` must be chosen explicitly and logs a warning at start."},
+	{Name: StateTable, Doc: "Required. DynamoDB table holding one item per cashbill (partition key itemKey)."},
+	{Name: AlertTopicARN, Doc: "Required. SNS topic that receives one message per NTS filing failure (stateCode 305)."},
+	{Name: AuthMode, Doc: "Required. `basic`, `apikey` or `none`, as set under Webhook 인증 on the POPBiLL site. `none` must be chosen explicitly and logs a warning at start."},
 	{Name: AuthCredential, LocalOnly: true, Doc: "The credential itself: `user:password` for basic, the key for apikey. For local use; set exactly one of this and AUTH_CREDENTIAL_PARAM."},
 	{Name: AuthCredentialParam, Doc: "Name of an SSM SecureString holding the credential; read once per cold start. For production."},
 	{Name: AllowedCorpNums, Doc: "Optional comma-separated business numbers (10 digits). Events for any other business are refused with 403 and not stored."},

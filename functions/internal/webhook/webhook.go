@@ -120,7 +120,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		if t == "" {
 			return fail(Invalid, "the Pb-Webhook-Type header is missing: this endpoint takes e-Cashbill events (CASHBILL.STATE)", nil)
 		}
-		return fail(Invalid, fmt.Sprintf("Pb-Webhook-Type %s is not accepted: this endpoint takes only e-Cashbill events (CASHBILL.STATE)", clip(t)), nil)
+		return fail(Invalid, fmt.Sprintf("Pb-Webhook-Type %s is not accepted: this endpoint takes only e-Cashbill events (CASHBILL.STATE)", cashbill.Clip(t)), nil)
 	}
 	body, err := decodeBody(req)
 	if err != nil {
@@ -174,10 +174,10 @@ func (h *Handler) checkSource(ip string) error {
 // checkEvent compares the body with the headers and the operator's rules.
 func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) error {
 	if t := header("pb-webhook-eventtype"); t != "" && t != ev.EventType {
-		return fail(Invalid, fmt.Sprintf("the Pb-Webhook-EventType header (%s) does not match the body's eventType (%s)", clip(t), clip(ev.EventType)), nil)
+		return fail(Invalid, fmt.Sprintf("the Pb-Webhook-EventType header (%s) does not match the body's eventType (%s)", cashbill.Clip(t), cashbill.Clip(ev.EventType)), nil)
 	}
 	if c := strings.ReplaceAll(header("pb-webhook-corpnum"), "-", ""); c != "" && c != ev.CorpNum && c != ev.FranchiseCorpNum {
-		return fail(Invalid, fmt.Sprintf("the Pb-Webhook-Corpnum header (%s) matches neither corpNum nor franchiseCorpNum in the body", clip(c)), nil)
+		return fail(Invalid, fmt.Sprintf("the Pb-Webhook-Corpnum header (%s) matches neither corpNum nor franchiseCorpNum in the body", cashbill.Clip(c)), nil)
 	}
 	corp := ev.BusinessNumber()
 	if len(h.rules.AllowedCorpNums) > 0 && !h.rules.AllowedCorpNums[corp] {
@@ -330,15 +330,6 @@ func (h *Handler) logRequest(ctx context.Context, r *request, status int, err er
 		}
 	}
 	h.log.LogAttrs(ctx, level, "request", attrs...)
-}
-
-// clip cuts a caller-supplied value short before it is echoed back.
-func clip(s string) string {
-	const max = 40
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
 }
 
 func randomID() string {
