@@ -11,23 +11,49 @@ LOCAL_AUTH_MODE ?= basic
 LOCAL_AUTH_CREDENTIAL ?= popbill:local-secret
 LOCAL_STATE_FILE ?= .local/state.db
 
-# Lambda binaries: linux/arm64, static, no RPC shim, reproducible.
+# Lambda binaries: linux/arm64, static, no RPC shim, reproducible. The one place
+# these flags live: sam build, make build, make invoke and the emulator tests all
+# build through build-<LogicalId> (the last two with LAMBDA_GOARCH set to this
+# machine's architecture, so the emulator can run the binary).
+LAMBDA_GOARCH ?= arm64
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build $(LAMBDA_GOFLAGS)
 BUILD_DIR ?= .build
 
-.PHONY: run test test-tools lint bench build clean deploy deploy-guided invoke local-infra
+.PHONY: help run run-moto test test-tools lint bench build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
+# `make help` lists the targets that have a `## ` line above them.
+## help: list these targets
+help:
+	@awk '/^## /{sub(/^## /,""); split($$0,a,": "); printf "  make %-16s %s\n", a[1], substr($$0, length(a[1])+3)}' $(MAKEFILE_LIST)
+
+## run: the receiver on http://localhost:9854/pbconnect, embedded store, no AWS account (Ctrl-C stops it)
 run:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	STATE_FILE=$${STATE_FILE:-$(LOCAL_STATE_FILE)} PORT=$(PORT) \
 	$(GO) run ./functions/localserver
 
+## run-moto: make run on DynamoDB and SNS in a local moto_server (make local-infra), no AWS account
+run-moto: local-infra
+	set -a && . .local/infra.env && set +a && STORE=dynamodb ALERTS=sns $(MAKE) --no-print-directory run
+
+## test: every test: unit, moto_server integration, Lambda emulator, template and SAM translator checks
 test: lint test-tools
 	infra/with-moto.sh $(GO) test -count=1 ./...
 
-# The Python tools the tests run: moto_server (infra/with-moto.sh installs it) and cfn-lint.
+# The Python tools the tests run: moto_server (infra/with-moto.sh installs it), cfn-lint
+# and the SAM translator (samtranslator, which cfn-lint brings).
 test-tools:
 	@command -v cfn-lint >/dev/null 2>&1 || { echo "cfn-lint is missing; installing it with pip" >&2; python3 -m pip install --quiet 'cfn-lint>=1.20,<2'; }
+	@python3 -c 'import samtranslator' 2>/dev/null || { echo "the SAM translator is missing; installing it with pip" >&2; python3 -m pip install --quiet 'aws-sam-translator>=1.90,<2'; }
+
+## validate: what sam validate does, without the SAM CLI: cfn-lint, then the SAM translator per samconfig.toml environment
+validate: test-tools
+	cfn-lint template.yaml
+	python3 infra/sam_validate.py $(VALIDATE_CASES)
+
+# The translator test adds this case: both optional features on.
+VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/slack-webhook-url AlertEmail=tax@example.co.kr'
 
 lint:
 	@out=$$(gofmt -l functions); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -38,11 +64,12 @@ bench:
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).
 build-WebhookFunction:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
 
 build-SlackNotifierFunction:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_GOFLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/slack-notifier
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/slack-notifier
 
+## build: both Lambda binaries for linux/arm64 into .build/ (what sam build makes)
 build:
 	$(MAKE) build-WebhookFunction ARTIFACTS_DIR=$(BUILD_DIR)/WebhookFunction
 	$(MAKE) build-SlackNotifierFunction ARTIFACTS_DIR=$(BUILD_DIR)/SlackNotifierFunction
@@ -54,25 +81,36 @@ clean:
 # Deploy with the SAM CLI. CONFIG_ENV picks the samconfig.toml table: default (dev) or prod.
 CONFIG_ENV ?= default
 SAM ?= sam
-SAM_MISSING := the AWS SAM CLI is missing: install it (pip install aws-sam-cli, brew install aws-sam-cli, or the installer from the AWS SAM developer guide) and run make again
+SAM_MISSING := the AWS SAM CLI is missing: install it (1.100 or later; the installer in the AWS SAM developer guide, brew install aws-sam-cli, or pip install aws-sam-cli) and run make again
 
+## deploy: sam build and sam deploy with samconfig.toml's CONFIG_ENV (default: dev; CONFIG_ENV=prod)
 deploy:
 	@command -v $(SAM) >/dev/null 2>&1 || { echo "$(SAM_MISSING)" >&2; exit 1; }
 	$(SAM) build --config-env $(CONFIG_ENV)
 	$(SAM) deploy --config-env $(CONFIG_ENV)
 
+## deploy-guided: the first deploy: sam deploy --guided asks for every parameter and saves the answers
 deploy-guided:
 	@command -v $(SAM) >/dev/null 2>&1 || { echo "$(SAM_MISSING)" >&2; exit 1; }
 	$(SAM) build --config-env $(CONFIG_ENV)
 	$(SAM) deploy --guided --config-env $(CONFIG_ENV)
 
-# make invoke EVENT=events/01-issue-300.json: the webhook bootstrap under the Lambda
-# emulator, against moto_server with the template's table and topic (make local-infra).
-# INVOKE_WITH=sam runs sam local invoke in Docker instead (against AWS: see infra/invoke.sh).
+## invoke: EVENT=events/<file>.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
 invoke:
-	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json" >&2; exit 2; }
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]" >&2; exit 2; }
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	GO=$(GO) infra/invoke.sh $(EVENT)
 
+## invoke-all: [INVOKE_WITH=sam]: every event of events/expected.json through the function, checked
+invoke-all:
+	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
+	GO=$(GO) infra/invoke.sh --all
+
+## local-infra: start moto_server on 127.0.0.1:5055 (LOCAL_MOTO_PORT) with template.yaml's table and topic
 local-infra:
-	GO=$(GO) infra/local-infra.sh
+	GO=$(GO) infra/local-infra.sh >/dev/null
+	@cat .local/infra.env
+
+## local-infra-stop: stop that moto_server (its state is in memory and goes with it)
+local-infra-stop:
+	@if [ -f .local/moto.pid ]; then kill "$$(cat .local/moto.pid)" 2>/dev/null || true; rm -f .local/moto.pid; echo "stopped moto_server"; else echo "no moto_server started by make local-infra"; fi

@@ -97,7 +97,7 @@ func TestEventsThroughBootstrap(t *testing.T) {
 	if timeout, ok := tmpl.FunctionProperty("WebhookFunction", "Timeout"); ok {
 		env = append(env, fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%v", timeout))
 	}
-	em := rietest.Start(t, rietest.Build(t, "./functions/webhook"), env)
+	em := rietest.Start(t, rietest.Build(t, "WebhookFunction"), env)
 
 	var wantAlerts []string
 	for _, f := range files {

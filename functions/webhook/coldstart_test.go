@@ -53,7 +53,7 @@ func BenchmarkColdStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bootstrap := rietest.Build(b, "./functions/webhook")
+	bootstrap := rietest.Build(b, "WebhookFunction")
 
 	var firstTotal, warmTotal time.Duration
 	for b.Loop() {

@@ -24,7 +24,7 @@ import (
 // bootstrap with a broken environment: it must exit at init, before serving
 // anything, with a log line that names the variable to fix.
 func TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration(t *testing.T) {
-	bootstrap := rietest.Build(t, "./functions/webhook")
+	bootstrap := rietest.Build(t, "WebhookFunction")
 	base := map[string]string{
 		"STATE_TABLE": "t", "ALERT_TOPIC_ARN": "arn:aws:sns:ap-northeast-2:123456789012:a",
 		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:secret-value",
@@ -88,7 +88,7 @@ func TestBootstrapReadsTheCredentialFromSSM(t *testing.T) {
 	}
 	_, table := mototest.Table(t, dynamostore.KeyAttribute)
 	sub := mototest.Topic(t)
-	em := rietest.Start(t, rietest.Build(t, "./functions/webhook"), []string{
+	em := rietest.Start(t, rietest.Build(t, "WebhookFunction"), []string{
 		"STATE_TABLE=" + table, "ALERT_TOPIC_ARN=" + sub.TopicARN,
 		"AUTH_MODE=basic", "AUTH_CREDENTIAL_PARAM=" + param,
 		"AWS_ENDPOINT_URL=" + mototest.Endpoint(t), "AWS_REGION=" + mototest.Region,

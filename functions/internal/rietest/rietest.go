@@ -3,7 +3,7 @@
 // machine's architecture), its environment, its cold start and its JSON logs,
 // without Docker or an AWS account.
 //
-//	bootstrap := rietest.Build(t, "./functions/webhook")
+//	bootstrap := rietest.Build(t, "WebhookFunction")
 //	em := rietest.Start(t, bootstrap, []string{"STATE_TABLE=...", ...})
 //	out := em.Invoke(t, event)
 package rietest
@@ -55,14 +55,16 @@ func GoTool(tb testing.TB) string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
-// Build compiles the package pkg (relative to the module root, e.g.
-// "./functions/webhook") the way the Makefile does for Lambda, but for this
-// machine's architecture, and returns the path of the binary, named bootstrap.
-func Build(tb testing.TB, pkg string) string {
+// Build builds the Lambda function with logical ID function (e.g.
+// "WebhookFunction") through the Makefile's build-<LogicalId> target, the one
+// sam build runs, but for this machine's architecture, and returns the path
+// of the binary, named bootstrap.
+func Build(tb testing.TB, function string) string {
 	tb.Helper()
-	out := filepath.Join(tb.TempDir(), "bootstrap")
-	run(tb, []string{"CGO_ENABLED=0"}, GoTool(tb), "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, pkg)
-	return out
+	dir := tb.TempDir()
+	run(tb, nil, "make", "--no-print-directory", "build-"+function,
+		"ARTIFACTS_DIR="+dir, "LAMBDA_GOARCH="+runtime.GOARCH, "GO="+GoTool(tb))
+	return filepath.Join(dir, "bootstrap")
 }
 
 // emulatorPkg is the emulator, a tool dependency in go.mod.
