@@ -16,6 +16,7 @@ gives the translator the pseudo parameters of a region and an account.
 """
 import argparse
 import copy
+import logging
 import shlex
 import sys
 import tomllib
@@ -93,6 +94,8 @@ def describe(err):
 
 
 def main(argv):
+    # The translator warns of its unpublished usage metrics; they are not ours to publish.
+    logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--template", default="template.yaml")
     ap.add_argument("--config", default="samconfig.toml")
