@@ -64,7 +64,7 @@ set +a
 tmp=$(mktemp -d -t invoke.XXXXXX)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  for p in ${pids[@]+"${pids[@]}"}; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -85,12 +85,13 @@ if [ "$with" = rie ]; then
   bin=.build/local
   make --no-print-directory -s "build-$function" ARTIFACTS_DIR="$bin/$function" LAMBDA_GOARCH="$("$go" env GOARCH)" GO="$go"
   "$go" build -o "$bin/aws-lambda-rie" github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
-  mapfile -d '' fenv < <(python3 infra/local_env.py --function "$function")
+  fenv=()
+  while IFS= read -r -d '' kv; do fenv+=("$kv"); done < <(python3 infra/local_env.py --function "$function")
   rie_addr="127.0.0.1:$(free_port)"
   # Exactly the function's environment, as Lambda gives it: nothing else from this shell.
   env -i PATH="$PATH" HOME="$HOME" AWS_REGION="$AWS_REGION" \
     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
-    AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_FUNCTION_TIMEOUT=10 "${fenv[@]}" \
+    AWS_LAMBDA_LOG_FORMAT=JSON AWS_LAMBDA_FUNCTION_TIMEOUT=10 ${fenv[@]+"${fenv[@]}"} \
     "$bin/aws-lambda-rie" --runtime-interface-emulator-address "$rie_addr" \
     --runtime-api-address "127.0.0.1:$(free_port)" "$bin/$function/bootstrap" >>"$tmp/log" 2>&1 &
   pids+=($!)
@@ -101,12 +102,15 @@ if [ "$with" = rie ]; then
     sleep 0.2 # let the function's last log line through
   }
 else
-  sam build "$function"
-  sam_args=(--env-vars "$tmp/sam-env.json" --docker-network host --region "$AWS_REGION")
+  params=()
   if [ "$function" = SlackNotifierFunction ]; then
-    # The function exists only when SlackWebhookParam is set; env-vars blank it again.
-    sam_args+=(--parameter-overrides SlackWebhookParam=/popbill-webhook/local/slack-webhook-url)
+    # The function exists only when SlackWebhookParam is set; the env-vars file blanks
+    # SLACK_WEBHOOK_PARAM again, so the notifier takes SLACK_WEBHOOK_URL and reads no SSM.
+    params=(--parameter-overrides SlackWebhookParam=/popbill-webhook/local/slack-webhook-url)
   fi
+  # ${a[@]+"${a[@]}"}: an empty array under set -u, in macOS's bash 3.2 too.
+  sam build "$function" ${params[@]+"${params[@]}"}
+  sam_args=(--env-vars "$tmp/sam-env.json" --docker-network host --region "$AWS_REGION" ${params[@]+"${params[@]}"})
   invoke() { sam local invoke "$function" --event "$1" "${sam_args[@]}" 2>"$tmp/log"; }
 fi
 
