@@ -22,8 +22,10 @@ run:
 	STATE_FILE=$${STATE_FILE:-$(LOCAL_STATE_FILE)} PORT=$(PORT) \
 	$(GO) run ./functions/localserver
 
+# Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
+# emulator carry the integration build tag: plain `go test ./...` leaves them out.
 test: lint test-tools
-	infra/with-moto.sh $(GO) test -count=1 ./...
+	infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
 # The Python tools the tests run: moto_server (infra/with-moto.sh installs it) and cfn-lint.
 test-tools:
@@ -32,9 +34,10 @@ test-tools:
 lint:
 	@out=$$(gofmt -l functions); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
 
 bench:
-	infra/with-moto.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).
 build-WebhookFunction:

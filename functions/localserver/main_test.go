@@ -19,9 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
 const nts305 = `{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey":"022122116191200001","tradeDate":"20221221","confirmNum":"TB0001146","ntssendDT":"20221222000000","ntsresultDT":"20221222100033","ntsresultCode":"TS4","stateCode":305,"stateDT":"20221222100033","issueDT":"20221221161912","mgtKey":"20221221-001","eventDT":"20221222100033","eventType":"NTS","interOPYN":true}`
@@ -89,30 +87,6 @@ func TestLocalReceiverStoresEventsAndKeepsThemAcrossRestarts(t *testing.T) {
 	}
 	if code, _ := item(t, second, "999999999999999999"); code != 404 {
 		t.Errorf("unknown itemKey: %d, want 404", code)
-	}
-}
-
-func TestLocalReceiverCanUseDynamoDBAndSNS(t *testing.T) {
-	_, table := mototest.Table(t, dynamostore.KeyAttribute)
-	sub := mototest.Topic(t)
-	t.Setenv("AWS_ENDPOINT_URL", mototest.Endpoint(t))
-	t.Setenv("AWS_REGION", mototest.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	srv, _ := serve(t, map[string]string{
-		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret",
-		"STORE": "dynamodb", "STATE_TABLE": table, "ALERTS": "sns", "ALERT_TOPIC_ARN": sub.TopicARN,
-	})
-	for range 2 {
-		if code, body := post(t, srv, nts305); code != 200 {
-			t.Fatalf("POST = %d %q", code, body)
-		}
-	}
-	if code, it := item(t, srv, "022122116191200001"); code != 200 || it.Event.StateCode != 305 {
-		t.Errorf("GET /items = %d %+v", code, it)
-	}
-	if n := len(sub.Drain(t)); n != 1 {
-		t.Errorf("%d alerts on SNS, want 1", n)
 	}
 }
 
