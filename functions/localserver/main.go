@@ -73,7 +73,7 @@ func newMux(ctx context.Context, getenv func(string) string, log *slog.Logger) (
 	if err != nil {
 		return nil, noop, err
 	}
-	rules, warning, err := config.Rules(ctx, getenv, ssm.NewFromConfig(awsCfg))
+	rules, warning, err := config.ReadRules(ctx, getenv, ssm.NewFromConfig(awsCfg))
 	if err != nil {
 		return nil, noop, err
 	}
@@ -124,7 +124,7 @@ func newMux(ctx context.Context, getenv func(string) string, log *slog.Logger) (
 		return nil, noop, errors.New("ALERTS must be console or sns")
 	}
 
-	h := webhook.New(rules, store, alerts, log)
+	h := webhook.New(webhook.Rules(rules), store, alerts, log)
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", func(w http.ResponseWriter, r *http.Request) {
