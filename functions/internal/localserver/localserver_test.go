@@ -1,4 +1,4 @@
-package main
+package localserver
 
 import (
 	"bytes"
@@ -28,13 +28,13 @@ const nts305 = `{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey
 // it down and closes its store, as ending `make run` does.
 func serve(t *testing.T, env map[string]string) (srv *httptest.Server, stop func()) {
 	t.Helper()
-	mux, closeStore, err := newMux(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s, err := New(context.Background(), func(k string) string { return env[k] }, io.Discard, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
-		t.Fatalf("newMux: %v", err)
+		t.Fatalf("New: %v", err)
 	}
-	srv = httptest.NewServer(mux)
+	srv = httptest.NewServer(s)
 	var once sync.Once
-	stop = func() { once.Do(func() { srv.Close(); closeStore() }) }
+	stop = func() { once.Do(func() { srv.Close(); s.Close() }) }
 	t.Cleanup(stop)
 	return srv, stop
 }
@@ -102,8 +102,10 @@ func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, closeStore, err := newMux(context.Background(), func(k string) string { return tc.env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-			closeStore()
+			s, err := New(context.Background(), func(k string) string { return tc.env[k] }, io.Discard, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			if s != nil {
+				s.Close()
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one naming %s", err, tc.want)
 			}
@@ -115,7 +117,7 @@ func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 // as curl would against `make run`, in file order, with the answers written
 // down in events/expected.json.
 func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
-	raw, err := os.ReadFile("../../events/expected.json")
+	raw, err := os.ReadFile("../../../events/expected.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +128,7 @@ func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
 	names := slices.Sorted(maps.Keys(expected))
 	srv, _ := serve(t, map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret", "STATE_FILE": filepath.Join(t.TempDir(), "state.db")})
 	for _, name := range names {
-		raw, err := os.ReadFile(filepath.Join("../../events", name))
+		raw, err := os.ReadFile(filepath.Join("../../../events", name))
 		if err != nil {
 			t.Fatal(err)
 		}
