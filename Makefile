@@ -15,6 +15,9 @@ LOCAL_STATE_FILE ?= .local/state.db
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 BUILD_DIR ?= .build
 
+# staticcheck, pinned; go run fetches and caches it on first use.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 .PHONY: run test test-tools lint bench build clean deploy deploy-guided invoke local-infra
 
 run:
@@ -35,6 +38,8 @@ lint:
 	@out=$$(gofmt -l functions); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags integration ./...
 
 bench:
 	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
@@ -52,7 +57,7 @@ build:
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
 clean:
-	rm -rf $(BUILD_DIR) .aws-sam
+	rm -rf $(BUILD_DIR) .aws-sam .local
 
 # Deploy with the SAM CLI. CONFIG_ENV picks the samconfig.toml table: default (dev) or prod.
 CONFIG_ENV ?= default

@@ -43,7 +43,7 @@ func ReadSlackWebhookURL(ctx context.Context, getenv func(string) string, ssmAPI
 	}
 	webhookURL = strings.TrimSpace(webhookURL)
 	if !isHTTPURL(webhookURL) {
-		return "", fmt.Errorf("%s does not hold an http(s) URL such as https://hooks.slack.com/services/...", source)
+		return "", fmt.Errorf("%s does not hold an http(s) URL: a Slack incoming webhook looks like https://hooks.slack.com/services/T000/B000/XXXX", source)
 	}
 	return webhookURL, nil
 }

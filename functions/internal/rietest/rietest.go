@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,10 +48,11 @@ func Root(tb testing.TB) string {
 // GoTool returns the go command that runs this test.
 func GoTool(tb testing.TB) string {
 	tb.Helper()
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
+	p, err := exec.LookPath("go")
+	if err != nil {
+		tb.Fatal("the go command is not on PATH: the emulator tests build the functions with it")
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return p
 }
 
 // Build compiles the package pkg (relative to the module root, e.g.

@@ -3,9 +3,9 @@
 package dynamostore_test
 
 import (
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"testing"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
