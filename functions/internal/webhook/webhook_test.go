@@ -416,7 +416,7 @@ func failedPublishAnswers503AndARetryPublishesOnce(t *testing.T, newEnv newEnvFu
 // faultyStore fails every Apply, as DynamoDB does when throttled or down.
 type faultyStore struct{ state.Store }
 
-func (faultyStore) Apply(context.Context, state.Record) (state.Result, error) {
+func (faultyStore) Apply(context.Context, state.Delivery) (state.Result, error) {
 	return state.Result{}, errors.New("injected: ProvisionedThroughputExceededException secret-table-name")
 }
 

@@ -180,7 +180,7 @@ func num(n int64) types.AttributeValue {
 // Apply writes r when the item is new or its stored stateCode is smaller. The
 // alert attributes are only ever added here, never removed, so an alert still
 // owed survives a later, greater state.
-func (s *Store) Apply(ctx context.Context, r state.Record) (state.Result, error) {
+func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
 	ev := r.Event
 	u := newUpdate()
 	stateValue := u.value(num(int64(ev.StateCode)))
