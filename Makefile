@@ -20,6 +20,9 @@ LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 LAMBDA_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build $(LAMBDA_GOFLAGS)
 BUILD_DIR ?= .build
 
+# staticcheck, pinned; go run fetches and caches it on first use.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 .PHONY: help run run-moto test test-tools lint bench build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
 # `make help` lists the targets that have a `## ` line above them.
@@ -38,8 +41,10 @@ run-moto: local-infra
 	set -a && . .local/infra.env && set +a && STORE=dynamodb ALERTS=sns $(MAKE) --no-print-directory run
 
 ## test: every test: unit, moto_server integration, Lambda emulator, template and SAM translator checks
+# Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
+# emulator carry the integration build tag: plain `go test ./...` leaves them out.
 test: lint test-tools
-	infra/with-moto.sh $(GO) test -count=1 ./...
+	infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
 # The Python tools the tests run: moto_server (infra/with-moto.sh installs it), cfn-lint
 # and the SAM translator (samtranslator, which cfn-lint brings).
@@ -55,12 +60,17 @@ validate: test-tools
 # The translator test adds this case: both optional features on.
 VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/slack-webhook-url AlertEmail=tax@example.co.kr'
 
+## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:
 	@out=$$(gofmt -l functions); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	$(STATICCHECK) ./...
+	$(STATICCHECK) -tags integration ./...
 
+## bench: every benchmark (go test -bench), moto_server started as for make test
 bench:
-	infra/with-moto.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).
 build-WebhookFunction:
@@ -75,8 +85,9 @@ build:
 	$(MAKE) build-SlackNotifierFunction ARTIFACTS_DIR=$(BUILD_DIR)/SlackNotifierFunction
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
+## clean: remove .build, .aws-sam and .local (the local store and moto state files)
 clean:
-	rm -rf $(BUILD_DIR) .aws-sam
+	rm -rf $(BUILD_DIR) .aws-sam .local
 
 # Deploy with the SAM CLI. CONFIG_ENV picks the samconfig.toml table: default (dev) or prod.
 CONFIG_ENV ?= default

@@ -17,9 +17,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slack"
 )
 
@@ -34,13 +35,14 @@ func main() {
 }
 
 func setup(ctx context.Context, logger *slog.Logger) (*slack.Notifier, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	cfg, err := slack.LoadConfig(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
+	webhookURL, err := config.ReadSlackWebhookURL(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
 	if err != nil {
 		return nil, err
 	}
+	cfg := slack.Config{WebhookURL: webhookURL, Retry: slack.DefaultRetry()}
 	return slack.NewNotifier(cfg, &http.Client{Timeout: slack.RequestTimeout}, logger), nil
 }

@@ -40,14 +40,14 @@ func main() {
 	if err != nil {
 		fatal("aws configuration", err)
 	}
-	rules, warning, err := config.Rules(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
+	rules, warning, err := config.ReadRules(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
 	if err != nil {
 		fatal("configuration", err)
 	}
 	if warning != "" {
 		log.Warn(warning)
 	}
-	h := webhook.New(rules,
+	h := webhook.New(webhook.Rules(rules),
 		dynamostore.New(dynamodb.NewFromConfig(awsCfg), table),
 		snsalert.New(sns.NewFromConfig(awsCfg), topic),
 		log)

@@ -2,12 +2,12 @@ package alert_test
 
 import (
 	"encoding/json"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 	"strings"
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 )
 
 // ntsFailure is the 305 alert with result code TS4 that every alert test uses.

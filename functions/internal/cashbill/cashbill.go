@@ -45,11 +45,11 @@ func (e Event) BusinessNumber() string {
 	return e.CorpNum
 }
 
-// FiledFailed reports whether the event says NTS rejected the cashbill.
-func (e Event) FiledFailed() bool { return e.StateCode == StateNTSFailed }
+// NTSFilingFailed reports whether the event says NTS rejected the cashbill.
+func (e Event) NTSFilingFailed() bool { return e.StateCode == StateNTSFailed }
 
 // ntsResults is POPBiLL's response-code table for NTS filing results, as far as
-// it is known (see shared/domain.md). The list goes on past TS7.
+// it is known from POPBiLL's e-Cashbill documentation. The list goes on past TS7.
 var ntsResults = map[string]string{
 	"0000": "filed successfully",
 	"TS1":  "identity number error: not 10-13 digits, or 11 digits not starting with 0",

@@ -113,8 +113,8 @@ func TestFiledFailedOnlyFor305(t *testing.T) {
 	for code, want := range map[int]bool{
 		cashbill.StateIssued: false, cashbill.StateNTSSuccess: false, cashbill.StateNTSFailed: true, 100: false, 399: false,
 	} {
-		if got := (cashbill.Event{StateCode: code}).FiledFailed(); got != want {
-			t.Errorf("Event{StateCode: %d}.FiledFailed() = %v, want %v", code, got, want)
+		if got := (cashbill.Event{StateCode: code}).NTSFilingFailed(); got != want {
+			t.Errorf("Event{StateCode: %d}.NTSFilingFailed() = %v, want %v", code, got, want)
 		}
 	}
 }

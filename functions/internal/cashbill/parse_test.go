@@ -12,7 +12,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
 )
 
-// The two request bodies on POPBiLL's webhook page (shared/seeds), verbatim.
+// The two request bodies on POPBiLL's webhook documentation page, verbatim.
 const (
 	issueSample = `{ "corpNum": "1234567890", "franchiseCorpNum": "1234567890", "itemKey": "022122116193800001", "tradeDate": "20221221", "confirmNum": "TB0001147", "stateCode": 300, "stateDT": "20221221161938", "issueDT": "20221221161938", "mgtKey": "2021121-002", "eventDT": "20221221161938", "eventType": "Issue", "interOPYN": true }`
 	ntsSample   = `{ "corpNum": "1234567890", "franchiseCorpNum": "1234567890", "itemKey": "022122116191200001", "tradeDate": "20221221", "confirmNum": "TB0001146", "ntssendDT": "20221222000000", "ntsresultDT": "20221222100033", "ntsresultCode": "0000", "stateCode": 304, "stateDT": "20221221161912", "issueDT": "20221221161912", "mgtKey": "20221221-001", "eventDT": "20221222100033", "eventType": "NTS", "interOPYN": true }`

@@ -16,7 +16,6 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
 // Variable is one setting of the contract. Which are required is said in
@@ -53,16 +52,23 @@ var Variables = []Variable{
 	{Name: CheckCorpNumChecksum, Doc: "`true` refuses business numbers whose NTS check digit is wrong (vendor examples such as 1234567890 fail it). Default `false`."},
 }
 
-// SSMAPI is the one SSM call the receiver makes.
-type SSMAPI interface {
-	GetParameter(ctx context.Context, params *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+// Rules are the webhook's request-checking settings. They have webhook.Rules'
+// fields, so a main converts them with webhook.Rules(r), which stops
+// compiling if the two part.
+type Rules struct {
+	Auth *auth.Verifier
+	// AllowedCorpNums, when not empty, are the only business numbers accepted.
+	AllowedCorpNums map[string]bool
+	// AllowedSources, when not empty, are the only caller addresses accepted.
+	AllowedSources       []netip.Prefix
+	CheckCorpNumChecksum bool
 }
 
-// Rules reads the request-checking settings. ssmAPI may be nil when
+// ReadRules reads the request-checking settings. ssmAPI may be nil when
 // AUTH_CREDENTIAL_PARAM is not used. The second result is a warning to log
 // (AUTH_MODE=none), or "".
-func Rules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (webhook.Rules, string, error) {
-	var r webhook.Rules
+func ReadRules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (Rules, string, error) {
+	var r Rules
 	mode, err := auth.ParseMode(getenv(AuthMode))
 	if err != nil {
 		return r, "", fmt.Errorf("%s %w", AuthMode, err)
@@ -108,15 +114,33 @@ func credential(ctx context.Context, mode auth.Mode, getenv func(string) string,
 		return direct, nil
 	case param == "":
 		return "", fmt.Errorf("%s is %s: set %s (production) or %s (local)", AuthMode, mode, AuthCredentialParam, AuthCredential)
-	case ssmAPI == nil:
-		return "", fmt.Errorf("%s is set but no SSM client is available", AuthCredentialParam)
 	}
-	out, err := ssmAPI.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(param), WithDecryption: aws.Bool(true)})
+	v, err := secureString(ctx, ssmAPI, param)
 	if err != nil {
-		return "", fmt.Errorf("%s: read parameter %q: %w", AuthCredentialParam, param, err)
+		return "", fmt.Errorf("%s: parameter %q: %w", AuthCredentialParam, param, err)
+	}
+	return v, nil
+}
+
+// SSMAPI is the one SSM call the receiver and the notifier make.
+type SSMAPI interface {
+	GetParameter(ctx context.Context, params *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+var _ SSMAPI = (*ssm.Client)(nil)
+
+// secureString reads and decrypts the SSM parameter name. Its errors never
+// hold the value.
+func secureString(ctx context.Context, ssmAPI SSMAPI, name string) (string, error) {
+	if ssmAPI == nil {
+		return "", errors.New("no SSM client to read it with")
+	}
+	out, err := ssmAPI.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("read SSM parameter: %w", err)
 	}
 	if out.Parameter == nil || aws.ToString(out.Parameter.Value) == "" {
-		return "", fmt.Errorf("%s: parameter %q is empty", AuthCredentialParam, param)
+		return "", errors.New("the SSM parameter is empty")
 	}
 	return aws.ToString(out.Parameter.Value), nil
 }

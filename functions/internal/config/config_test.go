@@ -16,7 +16,6 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
 // Credentials used below; no error may repeat them.
@@ -67,7 +66,7 @@ func request(mode auth.Mode, credential string) func(string) string {
 }
 
 // assertVerifies checks that rules accept credential under mode, and only it.
-func assertVerifies(t *testing.T, rules webhook.Rules, mode auth.Mode, credential string) {
+func assertVerifies(t *testing.T, rules config.Rules, mode auth.Mode, credential string) {
 	t.Helper()
 	if rules.Auth == nil {
 		t.Fatal("Rules returned no verifier")
@@ -134,7 +133,7 @@ func TestRulesRefuses(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, warning, err := config.Rules(context.Background(), env(tc.env), nil)
+			_, warning, err := config.ReadRules(context.Background(), env(tc.env), nil)
 			assertErrorNames(t, err, tc.names, secrets(tc.env[config.AuthCredential])...)
 			if warning != "" {
 				t.Errorf("warning %q beside an error", warning)
@@ -183,7 +182,7 @@ func TestRulesReads(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rules, warning, err := config.Rules(context.Background(), env(tc.env), nil)
+			rules, warning, err := config.ReadRules(context.Background(), env(tc.env), nil)
 			if err != nil {
 				t.Fatalf("Rules failed: %v", err)
 			}
@@ -230,7 +229,7 @@ func TestRulesReadsTheCredentialFromSSM(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := map[string]string{config.AuthMode: string(tc.mode), config.AuthCredentialParam: " " + paramName + " "}
-			rules, _, err := config.Rules(context.Background(), env(e), tc.ssm)
+			rules, _, err := config.ReadRules(context.Background(), env(e), tc.ssm)
 			if len(tc.ssm.asked) != 1 {
 				t.Fatalf("GetParameter called %d times, want once", len(tc.ssm.asked))
 			}
@@ -252,7 +251,7 @@ func TestRulesReadsTheCredentialFromSSM(t *testing.T) {
 
 func TestRulesDoesNotAskSSMWithoutAUTH_CREDENTIAL_PARAM(t *testing.T) {
 	fake := ssmFailing(errors.New("must not be called"))
-	_, _, err := config.Rules(context.Background(), env(map[string]string{config.AuthMode: "apikey", config.AuthCredential: keyCred}), fake)
+	_, _, err := config.ReadRules(context.Background(), env(map[string]string{config.AuthMode: "apikey", config.AuthCredential: keyCred}), fake)
 	if err != nil || len(fake.asked) != 0 {
 		t.Errorf("Rules = %v after %d SSM calls, want no error and no call", err, len(fake.asked))
 	}
@@ -311,7 +310,7 @@ func TestVariablesListsEverySettingRulesReads(t *testing.T) {
 		read[name] = true
 		return map[string]string{config.AuthMode: "apikey", config.AuthCredential: keyCred}[name]
 	}
-	if _, _, err := config.Rules(context.Background(), getenv, nil); err != nil {
+	if _, _, err := config.ReadRules(context.Background(), getenv, nil); err != nil {
 		t.Fatal(err)
 	}
 	for name := range read {

@@ -1,3 +1,5 @@
+//go:build integration
+
 package deploytest
 
 import (
@@ -15,7 +17,6 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slack"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
@@ -39,7 +40,7 @@ var functions = []struct {
 	env, localOnly []string
 }{
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
-	{id: "SlackNotifierFunction", env: []string{slack.EnvWebhookParam}, localOnly: []string{slack.EnvWebhookURL, sdkEndpoint}},
+	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
 }
 
 // sdkEndpoint is the AWS SDK's own variable that points every client at an
@@ -192,7 +193,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 			alertKey, parameterKey,
 		}},
 		{"SlackNotifierFunction", [][]grant{
-			grants(callsOf[slack.GetParameterAPI]("ssm"), parameterARN("SlackWebhookParam")),
+			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackWebhookParam")),
 			parameterKey,
 		}},
 	}

@@ -49,10 +49,11 @@ func Root(tb testing.TB) string {
 // GoTool returns the go command that runs this test.
 func GoTool(tb testing.TB) string {
 	tb.Helper()
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
+	p, err := exec.LookPath("go")
+	if err != nil {
+		tb.Fatal("the go command is not on PATH: the emulator tests build the functions with it")
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return p
 }
 
 // Build builds the Lambda function with logical ID function (e.g.

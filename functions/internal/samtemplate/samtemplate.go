@@ -101,12 +101,12 @@ func fromMap(top map[string]any) (*Template, error) {
 		for _, x := range tr {
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("Transform: %v is not a name", x)
+				return nil, fmt.Errorf("template Transform: %v is not a name", x)
 			}
 			t.Transform = append(t.Transform, s)
 		}
 	default:
-		return nil, fmt.Errorf("Transform is a %T", tr)
+		return nil, fmt.Errorf("template Transform is a %T", tr)
 	}
 	var err error
 	if t.Conditions, err = section(top, "Conditions"); err != nil {

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"encoding/json"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 )
 
 // eventsDir holds the SNS events that `sam local invoke SlackNotifierFunction -e` uses.

@@ -37,14 +37,14 @@ const (
 	AlertSent    = "sent"
 )
 
-// Record is one accepted delivery.
-type Record struct {
+// Delivery is one accepted delivery, as Apply takes it.
+type Delivery struct {
 	Event      cashbill.Event
 	MID        string
 	ReceivedAt time.Time
 	// Body is the raw request body: fields POPBiLL adds later are kept in it.
 	Body []byte
-	// Alert, when set, is owed if this record raises the state: it is stored
+	// Alert, when set, is owed if this delivery raises the state: it is stored
 	// as pending, to be claimed and published.
 	Alert []byte
 }
@@ -55,7 +55,7 @@ type Result struct {
 	// StateCode is the stateCode stored after the call.
 	StateCode int
 	// AlertPending is true when the item owes an unpublished alert, whether
-	// this record created it or an earlier delivery failed to publish it.
+	// this delivery created it or an earlier delivery failed to publish it.
 	AlertPending bool
 }
 
@@ -75,7 +75,7 @@ type Item struct {
 type Store interface {
 	// Apply stores r if no item exists for its itemKey or the stored
 	// stateCode is smaller; otherwise it leaves the item as it is.
-	Apply(ctx context.Context, r Record) (Result, error)
+	Apply(ctx context.Context, r Delivery) (Result, error)
 	// ClaimAlert takes the item's pending alert for owner until now+lease, so
 	// that concurrent deliveries do not both publish it. It returns the alert
 	// and true, or false when no alert is pending or another owner's lease has

@@ -46,17 +46,3 @@ func BenchmarkHandle(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkHandleDynamoDB is the same path on the real SDK against moto_server:
-// its figure is dominated by moto, not DynamoDB; it shows the SDK's overhead.
-func BenchmarkHandleDynamoDB(b *testing.B) {
-	e := newEnv(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		resp, _ := e.h.Handle(ctx, request("mid", body(fmt.Sprintf("0221222%011d", i), 300, nil), nil))
-		if resp.StatusCode != 200 {
-			b.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
-		}
-	}
-}

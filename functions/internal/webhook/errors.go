@@ -20,6 +20,8 @@ const (
 	Forbidden
 	MethodNotAllowed
 	TooLarge
+	// NotFound: what was asked for does not exist (the local server's lookups).
+	NotFound
 	// Unavailable: a dependency failed; the same request may succeed later.
 	Unavailable
 )
@@ -56,6 +58,8 @@ func Status(err error) (int, string) {
 		return http.StatusMethodNotAllowed, e.Message
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge, e.Message
+	case NotFound:
+		return http.StatusNotFound, e.Message
 	case Unavailable:
 		return http.StatusServiceUnavailable, e.Message
 	default:

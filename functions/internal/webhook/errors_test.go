@@ -25,6 +25,7 @@ func TestStatusMapsEachKind(t *testing.T) {
 		{"Forbidden is 403", fail(Forbidden, "not from POPBiLL", nil), http.StatusForbidden},
 		{"MethodNotAllowed is 405", fail(MethodNotAllowed, "use POST", nil), http.StatusMethodNotAllowed},
 		{"TooLarge is 413", fail(TooLarge, "too large", nil), http.StatusRequestEntityTooLarge},
+		{"NotFound is 404", fail(NotFound, "no such cashbill", nil), http.StatusNotFound},
 		{"Unavailable is 503 so that POPBiLL retries", fail(Unavailable, "please retry", errors.New(leak)), http.StatusServiceUnavailable},
 		{"Internal is 500", fail(Internal, "internal error", errors.New(leak)), http.StatusInternalServerError},
 		{"an unknown kind is 500", fail(Kind(99), "something new", nil), http.StatusInternalServerError},

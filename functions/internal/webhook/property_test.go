@@ -18,6 +18,10 @@ import (
 // every item must end at its highest stateCode and there must be exactly one
 // alert per item that reached 305. PROPERTY_SEED replays a failing run.
 func TestPropertyShuffledDuplicatedDeliveriesEndAtTheHighestStateWithOneAlertPer305(t *testing.T) {
+	spec(t, propertyShuffledDuplicatedDeliveriesEndAtTheHighestStateWithOneAlertPer305)
+}
+
+func propertyShuffledDuplicatedDeliveriesEndAtTheHighestStateWithOneAlertPer305(t *testing.T, newEnv newEnvFunc) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PROPERTY_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
@@ -90,7 +94,7 @@ func TestPropertyShuffledDuplicatedDeliveriesEndAtTheHighestStateWithOneAlertPer
 		}
 	}
 	alerts := map[string]int{}
-	for _, env := range e.sub.Drain(t) {
+	for _, env := range e.delivered(t) {
 		var f struct{ ItemKey string }
 		_ = json.Unmarshal([]byte(env.Message), &f)
 		alerts[f.ItemKey]++

@@ -42,6 +42,15 @@ const WebhookType = "CASHBILL.STATE"
 // so a retry after a crash finds it expired.
 const AlertLease = 2 * time.Minute
 
+// The outcomes of a request that the store never saw, logged beside the
+// store's own (state.Stored, state.Duplicate, state.Stale).
+const (
+	// Rejected: answered 4xx; a retry of the same request fails the same way.
+	Rejected state.Outcome = "rejected"
+	// Failed: answered 5xx; a retry may succeed.
+	Failed state.Outcome = "failed"
+)
+
 // OK is the body POPBiLL counts as success.
 const OK = `{"result":"OK"}`
 
@@ -72,12 +81,12 @@ func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logge
 	return &Handler{rules: rules, store: store, alerts: alerts, log: log, now: time.Now}
 }
 
-// request is what one invocation learns, for its log line.
-type request struct {
+// invocation is what one invocation learns, for its log line (req is the API Gateway request).
+type invocation struct {
 	id, mid, itemKey, eventType string
 	stateCode                   int
 	storedStateCode             int // for a stale delivery: the newer state kept
-	outcome                     string
+	outcome                     state.Outcome
 	alert                       string
 	alertMessageID              string
 	unrecognised                []string
@@ -87,7 +96,7 @@ type request struct {
 // answered with a status, so API Gateway never substitutes its own 500.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	start := h.now()
-	r := &request{id: req.RequestContext.RequestID}
+	r := &invocation{id: req.RequestContext.RequestID}
 	if r.id == "" {
 		r.id = randomID()
 	}
@@ -95,16 +104,16 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	status, body := http.StatusOK, OK
 	if err != nil {
 		status, body = Status(err)
-		r.outcome = "rejected"
+		r.outcome = Rejected
 		if status >= 500 {
-			r.outcome = "failed"
+			r.outcome = Failed
 		}
 	}
 	h.logRequest(ctx, r, status, err, h.now().Sub(start))
 	return response(status, body), nil
 }
 
-func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *request) error {
+func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *invocation) error {
 	header := headers(req.Headers)
 	r.mid = header("pb-webhook-mid")
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
@@ -138,15 +147,15 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	r.unrecognised = unrecognised(ev)
 
-	rec := state.Record{Event: ev, MID: r.mid, ReceivedAt: h.now(), Body: body}
-	if ev.FiledFailed() {
+	rec := state.Delivery{Event: ev, MID: r.mid, ReceivedAt: h.now(), Body: body}
+	if ev.NTSFilingFailed() {
 		rec.Alert = alert.Encode(failure(ev, r.mid))
 	}
 	res, err := h.store.Apply(ctx, rec)
 	if err != nil {
 		return fail(Unavailable, "the event could not be stored just now; it was not lost: please retry (POPBiLL retries automatically)", err)
 	}
-	r.outcome = string(res.Outcome)
+	r.outcome = res.Outcome
 	if res.Outcome == state.Stale {
 		r.storedStateCode = res.StateCode
 	}
@@ -191,7 +200,7 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 
 // publishOwed publishes the alert the item owes, if this delivery can claim
 // it. A failure leaves it owed and answers 5xx, so POPBiLL's retry publishes it.
-func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *request) error {
+func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
 	owner := r.id + "/" + randomID()
 	payload, claimed, err := h.store.ClaimAlert(ctx, itemKey, owner, h.now(), AlertLease)
@@ -301,11 +310,11 @@ func response(status int, body string) events.APIGatewayV2HTTPResponse {
 	return resp
 }
 
-func (h *Handler) logRequest(ctx context.Context, r *request, status int, err error, latency time.Duration) {
+func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err error, latency time.Duration) {
 	attrs := []slog.Attr{
 		slog.String("apiRequestId", r.id), slog.String("mid", r.mid),
 		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
-		slog.String("eventType", r.eventType), slog.String("outcome", r.outcome),
+		slog.String("eventType", r.eventType), slog.String("outcome", string(r.outcome)),
 		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
 	}
 	if r.storedStateCode != 0 {

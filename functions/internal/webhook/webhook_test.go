@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,24 +18,25 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
 const credential = "popbill:local-secret"
 
-// env is a handler on the real SDK against moto_server: a DynamoDB table, an
-// SNS topic and an SQS queue subscribed to it, as in production.
+// env is a handler on one set of adapters (see adapterSets): the embedded
+// store and the console publisher, or, with the integration tag, the real SDK
+// against moto_server with an SQS queue subscribed to the topic, as in production.
 type env struct {
-	h     *webhook.Handler
-	store statetest.Adapter
-	sub   *mototest.Subscriber
-	logs  *lockedBuffer
+	h         *webhook.Handler
+	store     statetest.Adapter
+	publisher alert.Publisher
+	delivered func(testing.TB) []delivery
+	logs      *lockedBuffer
 	// publishFailures makes the next N publishes fail before reaching SNS.
 	publishFailures int
 	mu              sync.Mutex
@@ -90,24 +93,88 @@ func (p faultyPublisher) Publish(ctx context.Context, f alert.Failure) (string, 
 
 type option func(*webhook.Rules, *env)
 
-func newEnv(t testing.TB, opts ...option) *env {
+// delivery is one alert as its subscriber received it.
+type delivery struct {
+	// Message is the alert's JSON, as machine subscribers get it.
+	Message   string
+	MessageId string
+	// MessageAttributes are SNS's, nil for adapters that have none.
+	MessageAttributes map[string]struct{ Type, Value string }
+}
+
+// adapters is a set of port adapters the handler spec runs on.
+type adapters struct {
+	name string
+	// open returns a fresh store, a publisher and what its subscribers received.
+	open func(t testing.TB) (statetest.Adapter, alert.Publisher, func(testing.TB) []delivery)
+}
+
+// adapterSets are the sets every spec test runs on. The integration tag adds
+// DynamoDB and SNS (webhook_integration_test.go).
+var adapterSets = []adapters{{"bbolt-console", localAdapters}}
+
+func localAdapters(t testing.TB) (statetest.Adapter, alert.Publisher, func(testing.TB) []delivery) {
 	t.Helper()
-	client, table := mototest.Table(t, dynamostore.KeyAttribute)
-	e := &env{store: struct {
-		state.Store
-		state.Reader
-	}{dynamostore.New(client, table), dynamostore.NewReader(client, table)}, sub: mototest.Topic(t), logs: &lockedBuffer{}}
-	v, err := auth.New(auth.Basic, credential)
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := webhook.Rules{Auth: v}
-	for _, o := range opts {
-		o(&rules, e)
+	t.Cleanup(func() { store.Close() })
+	rec := &recorder{next: consolealert.New(io.Discard)}
+	return store, rec, rec.drain
+}
+
+// recorder keeps what a publisher without a readable subscriber accepted.
+type recorder struct {
+	mu   sync.Mutex
+	next alert.Publisher
+	got  []delivery
+}
+
+func (r *recorder) Publish(ctx context.Context, f alert.Failure) (string, error) {
+	id, err := r.next.Publish(ctx, f)
+	if err == nil {
+		r.mu.Lock()
+		r.got = append(r.got, delivery{Message: string(alert.Encode(f)), MessageId: id})
+		r.mu.Unlock()
 	}
-	pub := faultyPublisher{env: e, next: snsalert.New(e.sub.SNS, e.sub.TopicARN)}
-	e.h = webhook.New(rules, e.store, pub, slog.New(slog.NewJSONHandler(e.logs, nil)))
-	return e
+	return id, err
+}
+
+func (r *recorder) drain(testing.TB) []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.got
+	r.got = nil
+	return out
+}
+
+// newEnvFunc builds an env on one adapter set; spec tests take it as newEnv.
+type newEnvFunc func(t testing.TB, opts ...option) *env
+
+// spec runs test once on every adapter set.
+func spec(t *testing.T, test func(t *testing.T, newEnv newEnvFunc)) {
+	for _, set := range adapterSets {
+		t.Run(set.name, func(t *testing.T) { test(t, envOn(set)) })
+	}
+}
+
+func envOn(set adapters) newEnvFunc {
+	return func(t testing.TB, opts ...option) *env {
+		t.Helper()
+		e := &env{logs: &lockedBuffer{}}
+		e.store, e.publisher, e.delivered = set.open(t)
+		v, err := auth.New(auth.Basic, credential)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := webhook.Rules{Auth: v}
+		for _, o := range opts {
+			o(&rules, e)
+		}
+		e.h = webhook.New(rules, e.store, faultyPublisher{env: e, next: e.publisher}, slog.New(slog.NewJSONHandler(e.logs, nil)))
+		return e
+	}
 }
 
 // body is a POPBiLL event body; fields override or (with nil) delete the defaults.
@@ -200,6 +267,10 @@ func wantOK(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
 }
 
 func TestDeliveriesAreStoredOnlyWhenTheStateIncreases(t *testing.T) {
+	spec(t, deliveriesAreStoredOnlyWhenTheStateIncreases)
+}
+
+func deliveriesAreStoredOnlyWhenTheStateIncreases(t *testing.T, newEnv newEnvFunc) {
 	type delivery struct {
 		stateCode any
 		outcome   string
@@ -231,12 +302,16 @@ func TestDeliveriesAreStoredOnlyWhenTheStateIncreases(t *testing.T) {
 			}
 		})
 	}
-	if n := len(e.sub.Drain(t)); n != 0 {
+	if n := len(e.delivered(t)); n != 0 {
 		t.Errorf("%d alerts published without a 305", n)
 	}
 }
 
 func TestStoredItemKeepsTheDeliveryAsReceived(t *testing.T) {
+	spec(t, storedItemKeepsTheDeliveryAsReceived)
+}
+
+func storedItemKeepsTheDeliveryAsReceived(t *testing.T, newEnv newEnvFunc) {
 	e := newEnv(t)
 	b := body("022122116191200077", 304, map[string]any{"stateMemo": "kept", "ntsresultMessage": "also kept"})
 	wantOK(t, e.send(t, request("mid-raw", b, nil)))
@@ -252,7 +327,9 @@ func TestStoredItemKeepsTheDeliveryAsReceived(t *testing.T) {
 	}
 }
 
-func TestNTSFailureIsAlertedExactlyOnce(t *testing.T) {
+func TestNTSFailureIsAlertedExactlyOnce(t *testing.T) { spec(t, nTSFailureIsAlertedExactlyOnce) }
+
+func nTSFailureIsAlertedExactlyOnce(t *testing.T, newEnv newEnvFunc) {
 	e := newEnv(t)
 	const key = "022122116191200305"
 	b := body(key, 305, nil)
@@ -269,7 +346,7 @@ func TestNTSFailureIsAlertedExactlyOnce(t *testing.T) {
 	wg.Wait()
 	wantOK(t, e.send(t, request("mid-late-300", body(key, 300, nil), nil)))
 
-	got := e.sub.Drain(t)
+	got := e.delivered(t)
 	if len(got) != 1 {
 		t.Fatalf("%d alerts published, want exactly 1", len(got))
 	}
@@ -285,8 +362,8 @@ func TestNTSFailureIsAlertedExactlyOnce(t *testing.T) {
 	if f != want {
 		t.Errorf("alert = %+v\nwant    %+v", f, want)
 	}
-	if a := got[0].MessageAttributes["franchiseCorpNum"]; a.Value != "6798700433" {
-		t.Errorf("franchiseCorpNum attribute %q", a.Value)
+	if a := got[0].MessageAttributes; a != nil && a["franchiseCorpNum"].Value != "6798700433" {
+		t.Errorf("franchiseCorpNum attribute %q", a["franchiseCorpNum"].Value)
 	}
 	it, _ := e.stored(t, key)
 	if it.AlertStatus != state.AlertSent || it.AlertMessageID != got[0].MessageId {
@@ -295,6 +372,10 @@ func TestNTSFailureIsAlertedExactlyOnce(t *testing.T) {
 }
 
 func TestFailedPublishAnswers503AndARetryPublishesOnce(t *testing.T) {
+	spec(t, failedPublishAnswers503AndARetryPublishesOnce)
+}
+
+func failedPublishAnswers503AndARetryPublishesOnce(t *testing.T, newEnv newEnvFunc) {
 	cases := []struct {
 		name  string
 		retry func(key string) string
@@ -320,12 +401,12 @@ func TestFailedPublishAnswers503AndARetryPublishesOnce(t *testing.T) {
 			if it, _ := e.stored(t, key); it.Event.StateCode != 305 || it.AlertStatus != state.AlertPending {
 				t.Fatalf("after failed publishes: state %d alert %q, want 305 pending", it.Event.StateCode, it.AlertStatus)
 			}
-			if n := len(e.sub.Drain(t)); n != 0 {
+			if n := len(e.delivered(t)); n != 0 {
 				t.Fatalf("%d alerts delivered while SNS was down", n)
 			}
 			wantOK(t, e.send(t, request("mid-recover", tc.retry(key), nil)))
 			wantOK(t, e.send(t, request("mid-after", tc.retry(key), nil)))
-			if n := len(e.sub.Drain(t)); n != 1 {
+			if n := len(e.delivered(t)); n != 1 {
 				t.Errorf("%d alerts after recovery, want exactly 1", n)
 			}
 		})
@@ -335,14 +416,18 @@ func TestFailedPublishAnswers503AndARetryPublishesOnce(t *testing.T) {
 // faultyStore fails every Apply, as DynamoDB does when throttled or down.
 type faultyStore struct{ state.Store }
 
-func (faultyStore) Apply(context.Context, state.Record) (state.Result, error) {
+func (faultyStore) Apply(context.Context, state.Delivery) (state.Result, error) {
 	return state.Result{}, errors.New("injected: ProvisionedThroughputExceededException secret-table-name")
 }
 
 func TestStoreFailureAnswers503WithoutLeakingTheError(t *testing.T) {
+	spec(t, storeFailureAnswers503WithoutLeakingTheError)
+}
+
+func storeFailureAnswers503WithoutLeakingTheError(t *testing.T, newEnv newEnvFunc) {
 	e := newEnv(t)
 	v, _ := auth.New(auth.Basic, credential)
-	h := webhook.New(webhook.Rules{Auth: v}, faultyStore{e.store}, snsalert.New(e.sub.SNS, e.sub.TopicARN), slog.New(slog.NewJSONHandler(e.logs, nil)))
+	h := webhook.New(webhook.Rules{Auth: v}, faultyStore{e.store}, e.publisher, slog.New(slog.NewJSONHandler(e.logs, nil)))
 	resp, _ := h.Handle(context.Background(), request("mid-x", body("022122116191200401", 305, nil), nil))
 	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
 		t.Fatalf("status %d headers %v, want 503 with Retry-After", resp.StatusCode, resp.Headers)
@@ -359,6 +444,10 @@ func TestStoreFailureAnswers503WithoutLeakingTheError(t *testing.T) {
 }
 
 func TestUnauthenticatedRequestsAreRefusedAndNothingIsStored(t *testing.T) {
+	spec(t, unauthenticatedRequestsAreRefusedAndNothingIsStored)
+}
+
+func unauthenticatedRequestsAreRefusedAndNothingIsStored(t *testing.T, newEnv newEnvFunc) {
 	cases := []struct {
 		name    string
 		headers map[string]string
@@ -382,7 +471,7 @@ func TestUnauthenticatedRequestsAreRefusedAndNothingIsStored(t *testing.T) {
 			}
 		})
 	}
-	if n := len(e.sub.Drain(t)); n != 0 {
+	if n := len(e.delivered(t)); n != 0 {
 		t.Errorf("%d alerts published for unauthenticated requests", n)
 	}
 	if strings.Contains(fmt.Sprint(e.logs.lines(t)), "local-secret") {
@@ -391,6 +480,10 @@ func TestUnauthenticatedRequestsAreRefusedAndNothingIsStored(t *testing.T) {
 }
 
 func TestInvalidRequestsAre400WithTheReasonInPlainWords(t *testing.T) {
+	spec(t, invalidRequestsAre400WithTheReasonInPlainWords)
+}
+
+func invalidRequestsAre400WithTheReasonInPlainWords(t *testing.T, newEnv newEnvFunc) {
 	const key = "022122116191500001"
 	cases := []struct {
 		name    string
@@ -438,7 +531,9 @@ func TestInvalidRequestsAre400WithTheReasonInPlainWords(t *testing.T) {
 	}
 }
 
-func TestBodyEncodingAndSize(t *testing.T) {
+func TestBodyEncodingAndSize(t *testing.T) { spec(t, bodyEncodingAndSize) }
+
+func bodyEncodingAndSize(t *testing.T, newEnv newEnvFunc) {
 	cases := []struct {
 		name   string
 		req    func(key string) events.APIGatewayV2HTTPRequest
@@ -490,6 +585,10 @@ func TestBodyEncodingAndSize(t *testing.T) {
 }
 
 func TestOperatorAllowlistsRefuseOtherCallersWith403(t *testing.T) {
+	spec(t, operatorAllowlistsRefuseOtherCallersWith403)
+}
+
+func operatorAllowlistsRefuseOtherCallersWith403(t *testing.T, newEnv newEnvFunc) {
 	allow := func(r *webhook.Rules, _ *env) {
 		r.AllowedCorpNums = map[string]bool{"6798700433": true}
 		r.AllowedSources = []netip.Prefix{netip.MustParsePrefix("54.180.62.221/32"), netip.MustParsePrefix("13.124.72.158/32")}
@@ -524,6 +623,10 @@ func TestOperatorAllowlistsRefuseOtherCallersWith403(t *testing.T) {
 }
 
 func TestEveryRequestLogsOneLineWithItsOutcome(t *testing.T) {
+	spec(t, everyRequestLogsOneLineWithItsOutcome)
+}
+
+func everyRequestLogsOneLineWithItsOutcome(t *testing.T, newEnv newEnvFunc) {
 	e := newEnv(t)
 	e.send(t, request("mid-log-1", body("022122116191800001", 300, nil), nil))
 	e.send(t, request("mid-log-2", body("022122116191800001", 300, nil), nil))

@@ -15,11 +15,7 @@ func TestContract(t *testing.T) {
 		return alerttest.Harness{
 			Publisher: consolealert.New(&buf),
 			Received: func(t *testing.T) []string {
-				var out []string
-				for _, block := range strings.Split(buf.String(), "=== ALERT ")[1:] {
-					out = append(out, block)
-				}
-				return out
+				return strings.Split(buf.String(), "=== ALERT ")[1:]
 			},
 		}
 	})

@@ -29,8 +29,8 @@ var (
 	_ state.Reader = (*Store)(nil)
 )
 
-// record is the stored form: the item plus the alert lease.
-type record struct {
+// leasedItem is the stored form of a state.Item: the item plus its alert lease.
+type leasedItem struct {
 	state.Item
 	AlertPayload []byte    `json:",omitempty"`
 	LeaseOwner   string    `json:",omitempty"`
@@ -61,19 +61,19 @@ func Open(path string) (*Store, error) {
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-func load(b *bolt.Bucket, itemKey string) (record, bool, error) {
+func load(b *bolt.Bucket, itemKey string) (leasedItem, bool, error) {
 	v := b.Get([]byte(itemKey))
 	if v == nil {
-		return record{}, false, nil
+		return leasedItem{}, false, nil
 	}
-	var r record
+	var r leasedItem
 	if err := json.Unmarshal(v, &r); err != nil {
-		return record{}, false, fmt.Errorf("boltstore: decode %s: %w", itemKey, err)
+		return leasedItem{}, false, fmt.Errorf("boltstore: decode %s: %w", itemKey, err)
 	}
 	return r, true, nil
 }
 
-func save(b *bolt.Bucket, r record) error {
+func save(b *bolt.Bucket, r leasedItem) error {
 	v, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("boltstore: encode %s: %w", r.Event.ItemKey, err)
@@ -86,7 +86,7 @@ var errUnchanged = errors.New("unchanged")
 
 // change runs fn on the item in one write transaction; fn returns
 // errUnchanged to leave the item as it was.
-func (s *Store) change(ctx context.Context, itemKey string, fn func(r *record, found bool) error) error {
+func (s *Store) change(ctx context.Context, itemKey string, fn func(r *leasedItem, found bool) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -108,9 +108,9 @@ func (s *Store) change(ctx context.Context, itemKey string, fn func(r *record, f
 }
 
 // Apply stores r when the item is new or its stateCode is smaller.
-func (s *Store) Apply(ctx context.Context, in state.Record) (state.Result, error) {
+func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, error) {
 	var res state.Result
-	err := s.change(ctx, in.Event.ItemKey, func(r *record, found bool) error {
+	err := s.change(ctx, in.Event.ItemKey, func(r *leasedItem, found bool) error {
 		if found && r.Event.StateCode >= in.Event.StateCode {
 			res = state.Result{Outcome: state.Stale, StateCode: r.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
 			if r.Event.StateCode == in.Event.StateCode {
@@ -131,7 +131,7 @@ func (s *Store) Apply(ctx context.Context, in state.Record) (state.Result, error
 // ClaimAlert leases a pending alert whose lease is free or expired.
 func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
 	var payload []byte
-	err := s.change(ctx, itemKey, func(r *record, found bool) error {
+	err := s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
 		if !found || r.AlertStatus != state.AlertPending || (r.LeaseOwner != "" && !r.LeaseUntil.Before(now)) {
 			return errUnchanged
 		}
@@ -144,7 +144,7 @@ func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.
 
 // ReleaseAlert drops owner's lease, if it still holds it.
 func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
-	return s.change(ctx, itemKey, func(r *record, found bool) error {
+	return s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
 		if !found || r.LeaseOwner != owner {
 			return errUnchanged
 		}
@@ -155,7 +155,7 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 
 // MarkAlertSent records a publish of a pending alert.
 func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
-	return s.change(ctx, itemKey, func(r *record, found bool) error {
+	return s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
 		if !found || r.AlertStatus != state.AlertPending {
 			return errUnchanged
 		}
@@ -171,7 +171,7 @@ func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, erro
 		return state.Item{}, false, err
 	}
 	var (
-		r     record
+		r     leasedItem
 		found bool
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {

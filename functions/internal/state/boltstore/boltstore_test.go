@@ -31,7 +31,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nested", "state.db")
 	key := statetest.ItemKey()
 	s := open(t, path)
-	if _, err := s.Apply(context.Background(), statetest.Record(key, 305, "mid-1")); err != nil {
+	if _, err := s.Apply(context.Background(), statetest.Delivery(key, 305, "mid-1")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

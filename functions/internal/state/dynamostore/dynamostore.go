@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,6 @@ type ReadAPI interface {
 const (
 	KeyAttribute = "itemKey"
 	attrState    = "stateCode"
-	attrInterOP  = "interOPYN"
 	attrMID      = "mid"
 	attrReceived = "receivedAt"
 	attrBody     = "body"
@@ -59,21 +59,57 @@ var _ state.Store = (*Store)(nil)
 // New returns a store on table.
 func New(api API, table string) *Store { return &Store{api: api, table: table} }
 
-// stringFields are the event's optional text fields, in POPBiLL's names.
-func stringFields(e *cashbill.Event) []struct {
-	name string
-	ptr  *string
-} {
-	return []struct {
-		name string
-		ptr  *string
-	}{
-		{"corpNum", &e.CorpNum}, {"franchiseCorpNum", &e.FranchiseCorpNum},
-		{"tradeDate", &e.TradeDate}, {"confirmNum", &e.ConfirmNum},
-		{"ntssendDT", &e.NTSSendDT}, {"ntsresultDT", &e.NTSResultDT},
-		{"ntsresultCode", &e.NTSResultCode}, {"stateDT", &e.StateDT},
-		{"issueDT", &e.IssueDT}, {"mgtKey", &e.MgtKey},
-		{"eventDT", &e.EventDT}, {"eventType", &e.EventType},
+// eventFields are cashbill.Event's fields under their JSON names (POPBiLL's),
+// read from the struct's tags so that a new field is stored without a second
+// list to keep. The key and stateCode are written apart; an empty text field
+// or an absent interOPYN is removed, so the item holds what the event said.
+var eventFields = func() []eventField {
+	t := reflect.TypeFor[cashbill.Event]()
+	var out []eventField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == KeyAttribute || name == attrState {
+			continue
+		}
+		switch f.Type {
+		case reflect.TypeFor[string](), reflect.TypeFor[*bool]():
+		default:
+			panic(fmt.Sprintf("dynamostore: cashbill.Event.%s is a %s, which the store does not map", f.Name, f.Type))
+		}
+		out = append(out, eventField{name: name, index: i})
+	}
+	return out
+}()
+
+type eventField struct {
+	name  string
+	index int
+}
+
+// attribute is the field's value in ev, or nil when it is empty.
+func (f eventField) attribute(ev *cashbill.Event) types.AttributeValue {
+	switch v := reflect.ValueOf(ev).Elem().Field(f.index).Interface().(type) {
+	case string:
+		if v != "" {
+			return str(v)
+		}
+	case *bool:
+		if v != nil {
+			return &types.AttributeValueMemberBOOL{Value: *v}
+		}
+	}
+	return nil
+}
+
+// set stores the item's attribute, if it has one, into ev.
+func (f eventField) set(ev *cashbill.Event, item map[string]types.AttributeValue) {
+	field := reflect.ValueOf(ev).Elem().Field(f.index)
+	switch v := item[f.name].(type) {
+	case *types.AttributeValueMemberS:
+		field.SetString(v.Value)
+	case *types.AttributeValueMemberBOOL:
+		field.Set(reflect.ValueOf(aws.Bool(v.Value)))
 	}
 }
 
@@ -144,22 +180,17 @@ func num(n int64) types.AttributeValue {
 // Apply writes r when the item is new or its stored stateCode is smaller. The
 // alert attributes are only ever added here, never removed, so an alert still
 // owed survives a later, greater state.
-func (s *Store) Apply(ctx context.Context, r state.Record) (state.Result, error) {
+func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
 	ev := r.Event
 	u := newUpdate()
 	stateValue := u.value(num(int64(ev.StateCode)))
 	u.set = append(u.set, u.name(attrState)+" = "+stateValue)
-	for _, f := range stringFields(&ev) {
-		if *f.ptr != "" {
-			u.setAttr(f.name, str(*f.ptr))
+	for _, f := range eventFields {
+		if v := f.attribute(&ev); v != nil {
+			u.setAttr(f.name, v)
 		} else {
 			u.remove = append(u.remove, u.name(f.name))
 		}
-	}
-	if ev.InterOPYN != nil {
-		u.setAttr(attrInterOP, &types.AttributeValueMemberBOOL{Value: *ev.InterOPYN})
-	} else {
-		u.remove = append(u.remove, u.name(attrInterOP))
 	}
 	u.setAttr(attrMID, str(r.MID))
 	u.setAttr(attrReceived, str(r.ReceivedAt.UTC().Format(time.RFC3339Nano)))
@@ -302,11 +333,8 @@ func (r *Reader) Get(ctx context.Context, itemKey string) (state.Item, bool, err
 		AlertStatus:    getS(out.Item, attrAlert),
 		AlertMessageID: getS(out.Item, attrMsgID),
 	}
-	for _, f := range stringFields(&it.Event) {
-		*f.ptr = getS(out.Item, f.name)
-	}
-	if b, ok := out.Item[attrInterOP].(*types.AttributeValueMemberBOOL); ok {
-		it.Event.InterOPYN = aws.Bool(b.Value)
+	for _, f := range eventFields {
+		f.set(&it.Event, out.Item)
 	}
 	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrReceived))
 	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrSentAt))

@@ -1,9 +1,11 @@
+//go:build integration
+
 package dynamostore_test
 
 import (
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"testing"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"

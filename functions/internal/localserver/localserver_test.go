@@ -1,4 +1,4 @@
-package main
+package localserver
 
 import (
 	"bytes"
@@ -19,9 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
 const nts305 = `{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey":"022122116191200001","tradeDate":"20221221","confirmNum":"TB0001146","ntssendDT":"20221222000000","ntsresultDT":"20221222100033","ntsresultCode":"TS4","stateCode":305,"stateDT":"20221222100033","issueDT":"20221221161912","mgtKey":"20221221-001","eventDT":"20221222100033","eventType":"NTS","interOPYN":true}`
@@ -30,13 +28,13 @@ const nts305 = `{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey
 // it down and closes its store, as ending `make run` does.
 func serve(t *testing.T, env map[string]string) (srv *httptest.Server, stop func()) {
 	t.Helper()
-	mux, closeStore, err := newMux(context.Background(), func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s, err := New(context.Background(), func(k string) string { return env[k] }, io.Discard, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
-		t.Fatalf("newMux: %v", err)
+		t.Fatalf("New: %v", err)
 	}
-	srv = httptest.NewServer(mux)
+	srv = httptest.NewServer(s)
 	var once sync.Once
-	stop = func() { once.Do(func() { srv.Close(); closeStore() }) }
+	stop = func() { once.Do(func() { srv.Close(); s.Close() }) }
 	t.Cleanup(stop)
 	return srv, stop
 }
@@ -92,30 +90,6 @@ func TestLocalReceiverStoresEventsAndKeepsThemAcrossRestarts(t *testing.T) {
 	}
 }
 
-func TestLocalReceiverCanUseDynamoDBAndSNS(t *testing.T) {
-	_, table := mototest.Table(t, dynamostore.KeyAttribute)
-	sub := mototest.Topic(t)
-	t.Setenv("AWS_ENDPOINT_URL", mototest.Endpoint(t))
-	t.Setenv("AWS_REGION", mototest.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	srv, _ := serve(t, map[string]string{
-		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret",
-		"STORE": "dynamodb", "STATE_TABLE": table, "ALERTS": "sns", "ALERT_TOPIC_ARN": sub.TopicARN,
-	})
-	for range 2 {
-		if code, body := post(t, srv, nts305); code != 200 {
-			t.Fatalf("POST = %d %q", code, body)
-		}
-	}
-	if code, it := item(t, srv, "022122116191200001"); code != 200 || it.Event.StateCode != 305 {
-		t.Errorf("GET /items = %d %+v", code, it)
-	}
-	if n := len(sub.Drain(t)); n != 1 {
-		t.Errorf("%d alerts on SNS, want 1", n)
-	}
-}
-
 func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 	cases := []struct {
 		name string
@@ -128,8 +102,10 @@ func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, closeStore, err := newMux(context.Background(), func(k string) string { return tc.env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-			closeStore()
+			s, err := New(context.Background(), func(k string) string { return tc.env[k] }, io.Discard, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			if s != nil {
+				s.Close()
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one naming %s", err, tc.want)
 			}
@@ -141,7 +117,7 @@ func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 // as curl would against `make run`, in file order, with the answers written
 // down in events/expected.json.
 func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
-	raw, err := os.ReadFile("../../events/expected.json")
+	raw, err := os.ReadFile("../../../events/expected.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +128,7 @@ func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
 	names := slices.Sorted(maps.Keys(expected))
 	srv, _ := serve(t, map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret", "STATE_FILE": filepath.Join(t.TempDir(), "state.db")})
 	for _, name := range names {
-		raw, err := os.ReadFile(filepath.Join("../../events", name))
+		raw, err := os.ReadFile(filepath.Join("../../../events", name))
 		if err != nil {
 			t.Fatal(err)
 		}

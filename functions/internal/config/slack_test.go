@@ -1,7 +1,6 @@
-package slack
+package config_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,26 +8,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 )
 
-// fakeSSM answers GetParameter with getParameter and keeps the input it got.
-type fakeSSM struct {
-	got          *ssm.GetParameterInput
-	getParameter func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
-}
-
-func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
-	f.got = in
-	return f.getParameter(in)
-}
-
-func holding(value string) func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+func slackHolding(value string) func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
 	return func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
 		return &ssm.GetParameterOutput{Parameter: &types.Parameter{Name: in.Name, Value: aws.String(value)}}, nil
 	}
 }
 
-func TestLoadConfig(t *testing.T) {
+func TestReadSlackWebhookURL(t *testing.T) {
 	const secretURL = "https://hooks.slack.com/services/T0/B0/s3cretT0ken"
 	tests := []struct {
 		name      string
@@ -40,13 +30,13 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name:    "reads the URL from the SecureString named by SLACK_WEBHOOK_PARAM",
-			env:     map[string]string{EnvWebhookParam: "/popbill-webhook/slack-webhook-url"},
-			ssm:     holding(secretURL + "\n"),
+			env:     map[string]string{config.SlackWebhookParam: "/popbill-webhook/slack-webhook-url"},
+			ssm:     slackHolding(secretURL + "\n"),
 			wantURL: secretURL, wantParam: "/popbill-webhook/slack-webhook-url",
 		},
 		{
 			name:    "takes SLACK_WEBHOOK_URL as it is for local runs",
-			env:     map[string]string{EnvWebhookURL: "http://localhost:9000/hook"},
+			env:     map[string]string{config.SlackWebhookURL: "http://localhost:9000/hook"},
 			wantURL: "http://localhost:9000/hook",
 		},
 		{
@@ -56,24 +46,24 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			name:    "refuses both",
-			env:     map[string]string{EnvWebhookParam: "/p", EnvWebhookURL: secretURL},
+			env:     map[string]string{config.SlackWebhookParam: "/p", config.SlackWebhookURL: secretURL},
 			wantErr: "both SLACK_WEBHOOK_PARAM and SLACK_WEBHOOK_URL are set",
 		},
 		{
 			name:      "says which parameter could not be read",
-			env:       map[string]string{EnvWebhookParam: "/missing"},
+			env:       map[string]string{config.SlackWebhookParam: "/missing"},
 			ssm:       func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) { return nil, &types.ParameterNotFound{} },
 			wantParam: "/missing", wantErr: "SLACK_WEBHOOK_PARAM=/missing: read SSM parameter",
 		},
 		{
 			name:      "refuses a parameter that holds no URL, without quoting it",
-			env:       map[string]string{EnvWebhookParam: "/p"},
-			ssm:       holding("s3cretT0ken"),
+			env:       map[string]string{config.SlackWebhookParam: "/p"},
+			ssm:       slackHolding("s3cretT0ken"),
 			wantParam: "/p", wantErr: "SSM parameter /p (from SLACK_WEBHOOK_PARAM) does not hold an http(s) URL",
 		},
 		{
 			name:    "refuses a URL that is not http(s)",
-			env:     map[string]string{EnvWebhookURL: "ftp://hooks.slack.com/s3cretT0ken"},
+			env:     map[string]string{config.SlackWebhookURL: "ftp://hooks.slack.com/s3cretT0ken"},
 			wantErr: "SLACK_WEBHOOK_URL does not hold an http(s) URL",
 		},
 	}
@@ -87,11 +77,11 @@ func TestLoadConfig(t *testing.T) {
 			}
 			getenv := func(k string) string { return tc.env[k] }
 
-			cfg, err := LoadConfig(t.Context(), getenv, params)
+			webhookURL, err := config.ReadSlackWebhookURL(t.Context(), getenv, params)
 
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("LoadConfig error = %v, want one containing %q", err, tc.wantErr)
+					t.Fatalf("ReadSlackWebhookURL error = %v, want one containing %q", err, tc.wantErr)
 				}
 				if strings.Contains(err.Error(), "s3cretT0ken") {
 					t.Errorf("the error quotes the webhook URL: %v", err)
@@ -99,22 +89,23 @@ func TestLoadConfig(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.WebhookURL != tc.wantURL {
-				t.Errorf("WebhookURL = %q, want %q", cfg.WebhookURL, tc.wantURL)
+			if webhookURL != tc.wantURL {
+				t.Errorf("WebhookURL = %q, want %q", webhookURL, tc.wantURL)
+			}
+			var got *ssm.GetParameterInput
+			if len(params.asked) > 0 {
+				got = params.asked[len(params.asked)-1]
 			}
 			switch {
-			case tc.wantParam == "" && params.got != nil:
-				t.Errorf("read SSM parameter %s, want no SSM call", aws.ToString(params.got.Name))
-			case tc.wantParam != "" && params.got == nil:
+			case tc.wantParam == "" && got != nil:
+				t.Errorf("read SSM parameter %s, want no SSM call", aws.ToString(got.Name))
+			case tc.wantParam != "" && got == nil:
 				t.Errorf("did not read SSM parameter %s", tc.wantParam)
 			case tc.wantParam != "":
-				if aws.ToString(params.got.Name) != tc.wantParam || !aws.ToBool(params.got.WithDecryption) {
+				if aws.ToString(got.Name) != tc.wantParam || !aws.ToBool(got.WithDecryption) {
 					t.Errorf("GetParameter(Name %q, WithDecryption %t), want %q decrypted",
-						aws.ToString(params.got.Name), aws.ToBool(params.got.WithDecryption), tc.wantParam)
+						aws.ToString(got.Name), aws.ToBool(got.WithDecryption), tc.wantParam)
 				}
-			}
-			if err == nil && cfg.Retry != DefaultRetry() {
-				t.Errorf("Retry = %+v, want the defaults", cfg.Retry)
 			}
 		})
 	}
