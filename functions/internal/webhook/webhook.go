@@ -302,10 +302,12 @@ func response(status int, body string) events.APIGatewayV2HTTPResponse {
 }
 
 func (h *Handler) logRequest(ctx context.Context, r *request, status int, err error, latency time.Duration) {
+	// mid and eventType come from the caller, authenticated or not: clipped
+	// like every echoed value. itemKey is 18 digits once it is set.
 	attrs := []slog.Attr{
-		slog.String("apiRequestId", r.id), slog.String("mid", r.mid),
+		slog.String("apiRequestId", r.id), slog.String("mid", cashbill.Clip(r.mid)),
 		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
-		slog.String("eventType", r.eventType), slog.String("outcome", r.outcome),
+		slog.String("eventType", cashbill.Clip(r.eventType)), slog.String("outcome", r.outcome),
 		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
 	}
 	if r.storedStateCode != 0 {
