@@ -210,11 +210,23 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *request) e
 		_ = h.store.ReleaseAlert(ctx, itemKey, owner)
 		return fail(Internal, "internal error: the stored alert could not be read", err)
 	}
+	// An alert stored before fields were cleaned may still be unpublishable.
+	f = alert.Clean(f)
 	id, err := h.alerts.Publish(ctx, f)
 	if err != nil {
-		r.alert = "publish-failed"
 		// Best effort: an unreleased lease only delays the next try until it expires.
 		_ = h.store.ReleaseAlert(context.WithoutCancel(ctx), itemKey, owner)
+		if permanent(err) {
+			// SNS refused this alert as it is: a retry fails the same way, so
+			// 503 ("please retry") would be a promise not kept. The alert
+			// stays owed and the request line is logged at ERROR with
+			// alert=publish-refused; 500 keeps the failure visible in
+			// POPBiLL's execution history, the one place besides the alert
+			// where a person can still learn of this NTS failure.
+			r.alert = "publish-refused"
+			return fail(Internal, "internal error: the event was stored but the alert service refused the NTS-failure alert; it stays owed until the receiver's operator fixes the cause", err)
+		}
+		r.alert = "publish-failed"
 		return fail(Unavailable, retry, err)
 	}
 	r.alert, r.alertMessageID = "published", id
@@ -227,14 +239,10 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *request) e
 	return nil
 }
 
-// failure is the alert a 305 owes.
+// failure is the alert a 305 owes, each field cleaned and clipped by
+// alert.NewFailure: one line of printable text, short enough for SNS.
 func failure(ev cashbill.Event, mid string) alert.Failure {
-	return alert.Failure{
-		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey,
-		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
-		NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT, EventDT: ev.EventDT,
-		EventType: ev.EventType, IssueDT: ev.IssueDT, MID: mid,
-	}
+	return alert.NewFailure(ev, mid)
 }
 
 // unrecognised names the event's values the receiver has no meaning for:
