@@ -81,6 +81,8 @@ type request struct {
 	alert                       string
 	alertMessageID              string
 	unrecognised                []string
+	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
+	followUpBy time.Time
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -91,7 +93,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if r.id == "" {
 		r.id = randomID()
 	}
-	err := h.handle(ctx, req, r)
+	// AWS calls stop before the invocation's deadline, so that a hanging call
+	// is still answered (503) and logged rather than killed by Lambda.
+	awsCtx, cancel, followUpBy := deadlines(ctx, start)
+	defer cancel()
+	r.followUpBy = followUpBy
+	err := h.handle(awsCtx, req, r)
 	status, body := http.StatusOK, OK
 	if err != nil {
 		status, body = Status(err)
@@ -215,7 +222,9 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *request) e
 	id, err := h.alerts.Publish(ctx, f)
 	if err != nil {
 		// Best effort: an unreleased lease only delays the next try until it expires.
-		_ = h.store.ReleaseAlert(context.WithoutCancel(ctx), itemKey, owner)
+		release, cancel := followUp(ctx, r.followUpBy)
+		_ = h.store.ReleaseAlert(release, itemKey, owner)
+		cancel()
 		if permanent(err) {
 			// SNS refused this alert as it is: a retry fails the same way, so
 			// 503 ("please retry") would be a promise not kept. The alert
@@ -230,7 +239,9 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *request) e
 		return fail(Unavailable, retry, err)
 	}
 	r.alert, r.alertMessageID = "published", id
-	if err := h.store.MarkAlertSent(context.WithoutCancel(ctx), itemKey, id, h.now()); err != nil {
+	mark, cancel := followUp(ctx, r.followUpBy)
+	defer cancel()
+	if err := h.store.MarkAlertSent(mark, itemKey, id, h.now()); err != nil {
 		// The alert went out. Answering 5xx would make POPBiLL retry and page
 		// again; the lease keeps other deliveries off it while it runs.
 		r.alert = "published-unrecorded"
