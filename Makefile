@@ -15,7 +15,7 @@ LOCAL_STATE_FILE ?= .local/state.db
 LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 BUILD_DIR ?= .build
 
-.PHONY: run test test-tools lint bench build clean deploy deploy-guided invoke local-infra
+.PHONY: run test test-tools lint bench fuzz build clean deploy deploy-guided invoke local-infra
 
 run:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
@@ -35,6 +35,18 @@ lint:
 
 bench:
 	infra/with-moto.sh $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# make fuzz: every fuzz target in the repository, one after another, each for
+# FUZZTIME. make test runs their seeds only. A failing input is written under
+# the package's testdata/fuzz/ and from then on runs as a seed: commit it with the fix.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' functions | xargs -n1 dirname | sort -u); do \
+	  for target in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -d' ' -f2); do \
+	    echo "== ./$$dir $$target for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+	  done; \
+	done
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).
 build-WebhookFunction:

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -276,9 +277,17 @@ func (p *parser) optionalBool(field string) *bool {
 }
 
 // Clip cuts a caller-supplied value to 40 characters before an error message
-// echoes it, so that a large or hostile value is not sent back whole.
+// echoes it, so that a large or hostile value is not sent back whole, and
+// shows each invalid byte, control or invisible format character in it as
+// '?', so that the echo is one line of valid text.
 func Clip(s string) string {
 	const max = 40
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
 	if r := []rune(s); len(r) > max {
 		return string(r[:max]) + "…"
 	}

@@ -115,7 +115,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	header := headers(req.Headers)
 	r.mid = header("pb-webhook-mid")
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
-		return fail(MethodNotAllowed, fmt.Sprintf("method %s is not allowed: POPBiLL webhooks are sent with POST", m), nil)
+		return fail(MethodNotAllowed, fmt.Sprintf("method %s is not allowed: POPBiLL webhooks are sent with POST", cashbill.Clip(m)), nil)
 	}
 	if err := h.checkSource(req.RequestContext.HTTP.SourceIP); err != nil {
 		return err
