@@ -23,7 +23,7 @@ BUILD_DIR ?= .build
 # staticcheck, pinned; go run fetches and caches it on first use.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run run-moto test test-tools lint bench build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
+.PHONY: help run run-moto test test-tools lint bench fuzz build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
 # `make help` lists the targets that have a `## ` line above them.
 ## help: list these targets
@@ -71,6 +71,18 @@ lint:
 ## bench: every benchmark (go test -bench), moto_server started as for make test
 bench:
 	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
+
+# make fuzz: every fuzz target in the repository, one after another, each for
+# FUZZTIME. make test runs their seeds only. A failing input is written under
+# the package's testdata/fuzz/ and from then on runs as a seed: commit it with the fix.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' functions | xargs -n1 dirname | sort -u); do \
+	  for target in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -d' ' -f2); do \
+	    echo "== ./$$dir $$target for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+	  done; \
+	done
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).
 build-WebhookFunction:

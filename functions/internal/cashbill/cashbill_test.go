@@ -109,7 +109,7 @@ func TestBusinessNumberPrefersFranchiseCorpNum(t *testing.T) {
 	}
 }
 
-func TestFiledFailedOnlyFor305(t *testing.T) {
+func TestNTSFilingFailedOnlyFor305(t *testing.T) {
 	for code, want := range map[int]bool{
 		cashbill.StateIssued: false, cashbill.StateNTSSuccess: false, cashbill.StateNTSFailed: true, 100: false, 399: false,
 	} {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -90,7 +91,38 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, &FieldError{Problem: "the request body has data after the JSON object: send exactly one object"}
 	}
+	if key, dup := duplicateKey(trimmed); dup {
+		return nil, fieldErr(Clip(key), "appears more than once in the body: send each field once")
+	}
 	return raw, nil
+}
+
+// duplicateKey finds a key that the object in body, already decoded, names
+// twice. The decoder keeps the last value and other readers the first, so a
+// duplicate could make one body mean two events. Nested objects are unknown
+// fields, kept as they came: only the event's own keys are checked.
+func duplicateKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return "", false
+		}
+		if seen[key] {
+			return key, true
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // jsonProblem describes a decoding error without echoing the body.
@@ -245,9 +277,17 @@ func (p *parser) optionalBool(field string) *bool {
 }
 
 // Clip cuts a caller-supplied value to 40 characters before an error message
-// echoes it, so that a large or hostile value is not sent back whole.
+// echoes it, so that a large or hostile value is not sent back whole, and
+// shows each invalid byte, control or invisible format character in it as
+// '?', so that the echo is one line of valid text.
 func Clip(s string) string {
 	const max = 40
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
 	if r := []rune(s); len(r) > max {
 		return string(r[:max]) + "…"
 	}

@@ -90,6 +90,8 @@ type invocation struct {
 	alert                       string
 	alertMessageID              string
 	unrecognised                []string
+	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
+	followUpBy time.Time
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -100,7 +102,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if r.id == "" {
 		r.id = randomID()
 	}
-	err := h.handle(ctx, req, r)
+	// AWS calls stop before the invocation's deadline, so that a hanging call
+	// is still answered (503) and logged rather than killed by Lambda.
+	awsCtx, cancel, followUpBy := deadlines(ctx, start)
+	defer cancel()
+	r.followUpBy = followUpBy
+	err := h.handle(awsCtx, req, r)
 	status, body := http.StatusOK, OK
 	if err != nil {
 		status, body = Status(err)
@@ -117,7 +124,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	header := headers(req.Headers)
 	r.mid = header("pb-webhook-mid")
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
-		return fail(MethodNotAllowed, fmt.Sprintf("method %s is not allowed: POPBiLL webhooks are sent with POST", m), nil)
+		return fail(MethodNotAllowed, fmt.Sprintf("method %s is not allowed: POPBiLL webhooks are sent with POST", cashbill.Clip(m)), nil)
 	}
 	if err := h.checkSource(req.RequestContext.HTTP.SourceIP); err != nil {
 		return err
@@ -219,15 +226,31 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation
 		_ = h.store.ReleaseAlert(ctx, itemKey, owner)
 		return fail(Internal, "internal error: the stored alert could not be read", err)
 	}
+	// An alert stored before fields were cleaned may still be unpublishable.
+	f = alert.Clean(f)
 	id, err := h.alerts.Publish(ctx, f)
 	if err != nil {
-		r.alert = "publish-failed"
 		// Best effort: an unreleased lease only delays the next try until it expires.
-		_ = h.store.ReleaseAlert(context.WithoutCancel(ctx), itemKey, owner)
+		release, cancel := followUp(ctx, r.followUpBy)
+		_ = h.store.ReleaseAlert(release, itemKey, owner)
+		cancel()
+		if permanent(err) {
+			// SNS refused this alert as it is: a retry fails the same way, so
+			// 503 ("please retry") would be a promise not kept. The alert
+			// stays owed and the request line is logged at ERROR with
+			// alert=publish-refused; 500 keeps the failure visible in
+			// POPBiLL's execution history, the one place besides the alert
+			// where a person can still learn of this NTS failure.
+			r.alert = "publish-refused"
+			return fail(Internal, "internal error: the event was stored but the alert service refused the NTS-failure alert; it stays owed until the receiver's operator fixes the cause", err)
+		}
+		r.alert = "publish-failed"
 		return fail(Unavailable, retry, err)
 	}
 	r.alert, r.alertMessageID = "published", id
-	if err := h.store.MarkAlertSent(context.WithoutCancel(ctx), itemKey, id, h.now()); err != nil {
+	mark, cancel := followUp(ctx, r.followUpBy)
+	defer cancel()
+	if err := h.store.MarkAlertSent(mark, itemKey, id, h.now()); err != nil {
 		// The alert went out. Answering 5xx would make POPBiLL retry and page
 		// again; the lease keeps other deliveries off it while it runs.
 		r.alert = "published-unrecorded"
@@ -236,14 +259,10 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation
 	return nil
 }
 
-// failure is the alert a 305 owes.
+// failure is the alert a 305 owes, each field cleaned and clipped by
+// alert.NewFailure: one line of printable text, short enough for SNS.
 func failure(ev cashbill.Event, mid string) alert.Failure {
-	return alert.Failure{
-		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey,
-		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
-		NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT, EventDT: ev.EventDT,
-		EventType: ev.EventType, IssueDT: ev.IssueDT, MID: mid,
-	}
+	return alert.NewFailure(ev, mid)
 }
 
 // unrecognised names the event's values the receiver has no meaning for:
@@ -311,10 +330,12 @@ func response(status int, body string) events.APIGatewayV2HTTPResponse {
 }
 
 func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err error, latency time.Duration) {
+	// mid and eventType come from the caller, authenticated or not: clipped
+	// like every echoed value. itemKey is 18 digits once it is set.
 	attrs := []slog.Attr{
-		slog.String("apiRequestId", r.id), slog.String("mid", r.mid),
+		slog.String("apiRequestId", r.id), slog.String("mid", cashbill.Clip(r.mid)),
 		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
-		slog.String("eventType", r.eventType), slog.String("outcome", string(r.outcome)),
+		slog.String("eventType", cashbill.Clip(r.eventType)), slog.String("outcome", string(r.outcome)),
 		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
 	}
 	if r.storedStateCode != 0 {

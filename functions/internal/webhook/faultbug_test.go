@@ -1,0 +1,75 @@
+//go:build integration && faultbug
+
+// This file holds fault tests that show a bug not fixed yet (issue 9 case 1):
+// each asserts the correct behaviour and fails on today's code. They run only
+// with both tags, so that make test stays green until the fix lands:
+//
+//	infra/with-moto.sh go test -count=1 -tags 'integration faultbug' -run Fault ./functions/internal/webhook/
+//
+// The fix (the idempotent claim) removes the faultbug tag.
+
+package webhook_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/faultproxy"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
+)
+
+// isClaim tells the alert claim's UpdateItem (it takes the lease and asks for
+// the item back) from the state write and the lease release.
+func isClaim(body []byte) bool {
+	return strings.Contains(string(body), "alertLeaseOwner") && strings.Contains(string(body), "ALL_NEW")
+}
+
+func TestFaultClaimAnswerLostAfterCommitStillDeliversTheAlert(t *testing.T) {
+	if os.Getenv(mototest.EnvVar) == "" {
+		t.Fatalf("%s is not set: run this test with moto_server, as make test does: "+
+			"infra/with-moto.sh go test -count=1 -tags 'integration faultbug' -run Fault ./functions/internal/webhook/", mototest.EnvVar)
+	}
+	_, table := mototest.Table(t, dynamostore.KeyAttribute)
+	sub := mototest.Topic(t)
+	proxy, err := faultproxy.New(mototest.Endpoint(t), 1, faultproxy.Rule{
+		Service: "dynamodb", Operation: "UpdateItem", Match: isClaim, Action: faultproxy.DropAfterCommit, Count: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	db := dynamodb.NewFromConfig(mototest.Config(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(proxy.URL()) })
+	store := dynamostore.New(db, table)
+	v, _ := auth.New(auth.Basic, sampleCredential)
+	logs := &syncBuffer{}
+	h := webhook.New(webhook.Rules{Auth: v}, store, snsalert.New(sub.SNS, sub.TopicARN), slog.New(slog.NewJSONHandler(logs, nil)))
+
+	req := sample(t, "05-nts-305-failure.json", nil, nil)
+	resp, _ := h.Handle(context.Background(), req)
+	if n := len(proxy.Injected()); n != 1 {
+		t.Fatalf("%d faults injected, want the one lost claim answer; log: %s", n, logs)
+	}
+	published := len(sub.Drain(t))
+	it, _, err := dynamostore.NewReader(db, table).Get(context.Background(), "025112715223900001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case resp.StatusCode == 200 && (published != 1 || it.AlertStatus != state.AlertSent):
+		t.Errorf("answered 200 OK, so POPBiLL stops retrying, but %d alerts were published and the alert is %q: the NTS failure is lost (log: %s)",
+			published, it.AlertStatus, logs)
+	case resp.StatusCode != 200 && resp.StatusCode != 503:
+		t.Errorf("status %d, want 200 with the alert published, or 503 so that POPBiLL retries", resp.StatusCode)
+	}
+}
