@@ -55,7 +55,7 @@ func snsError(status int, code string) error {
 	return &smithy.OperationError{ServiceID: "SNS", OperationName: "Publish", Err: &awshttp.ResponseError{
 		ResponseError: &smithyhttp.ResponseError{
 			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
-			Err:      &smithy.GenericAPIError{Code: code, Message: "details " + sampleCredential},
+			Err:      &smithy.GenericAPIError{Code: code, Message: "details " + credential},
 		},
 	}}
 }
@@ -164,7 +164,7 @@ func TestAPermanentSNSErrorIsNotAnswered503(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d %q, want %d", resp.StatusCode, resp.Body, tc.status)
 			}
-			if strings.Contains(resp.Body, sampleCredential) || strings.Contains(l.logs.String(), sampleCredential) {
+			if strings.Contains(resp.Body, credential) || strings.Contains(l.logs.String(), credential) {
 				t.Errorf("the error's text leaked: %q / %s", resp.Body, l.logs.String())
 			}
 			line := l.lastLog(t)

@@ -51,8 +51,8 @@ func TestFaultClaimAnswerLostAfterCommitStillDeliversTheAlert(t *testing.T) {
 	defer proxy.Close()
 	db := dynamodb.NewFromConfig(mototest.Config(t), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(proxy.URL()) })
 	store := dynamostore.New(db, table)
-	v, _ := auth.New(auth.Basic, sampleCredential)
-	logs := &syncBuffer{}
+	v, _ := auth.New(auth.Basic, credential)
+	logs := &lockedBuffer{}
 	h := webhook.New(webhook.Rules{Auth: v}, store, snsalert.New(sub.SNS, sub.TopicARN), slog.New(slog.NewJSONHandler(logs, nil)))
 
 	req := sample(t, "05-nts-305-failure.json", nil, nil)

@@ -39,8 +39,8 @@ func FuzzHandle(f *testing.F) {
 			r.Headers["pb-webhook-type"], r.Headers["pb-webhook-eventtype"], r.Headers["pb-webhook-mid"], r.Headers["pb-webhook-corpnum"])
 	}
 	l := newLocal(f, nil)
-	secret := strings.SplitN(sampleCredential, ":", 2)[1]
-	encoded := base64.StdEncoding.EncodeToString([]byte(sampleCredential))
+	secret := strings.SplitN(credential, ":", 2)[1]
+	encoded := base64.StdEncoding.EncodeToString([]byte(credential))
 	f.Fuzz(func(t *testing.T, method, body string, isBase64 bool, authorization, webhookType, eventType, mid, corpNum string) {
 		headers := map[string]string{"content-type": "application/json"}
 		for k, v := range map[string]string{

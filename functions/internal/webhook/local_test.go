@@ -1,14 +1,12 @@
 package webhook_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,45 +22,16 @@ import (
 // This file runs the handler on the local adapters (the embedded bbolt store
 // and the console publisher), so that the tests in it need no moto_server.
 
-// sampleCredential is the Basic credential the files in events/ carry.
-const sampleCredential = "popbill:local-secret"
-
 // eventsDir holds the sample API Gateway events.
 var eventsDir = filepath.Join("..", "..", "..", "events")
-
-// syncBuffer is a buffer that concurrent writers may share. It repeats
-// webhook_test.go's lockedBuffer on purpose: this file must build without the
-// moto-backed tests, which are moving behind the integration build tag.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
 
 // local is a handler on a bbolt store in a temporary file and a console
 // publisher writing to a buffer.
 type local struct {
 	h      *webhook.Handler
 	store  *boltstore.Store
-	alerts *syncBuffer
-	logs   *syncBuffer
+	alerts *lockedBuffer
+	logs   *lockedBuffer
 }
 
 // newLocal builds the handler; wrap, when given, may put a fault in front of
@@ -74,11 +43,11 @@ func newLocal(tb testing.TB, wrap func(state.Store, alert.Publisher) (state.Stor
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	v, err := auth.New(auth.Basic, sampleCredential)
+	v, err := auth.New(auth.Basic, credential)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l := &local{store: s, alerts: &syncBuffer{}, logs: &syncBuffer{}}
+	l := &local{store: s, alerts: &lockedBuffer{}, logs: &lockedBuffer{}}
 	var store state.Store = s
 	var pub alert.Publisher = consolealert.New(l.alerts)
 	if wrap != nil {
