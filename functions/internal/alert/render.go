@@ -1,7 +1,6 @@
 package alert
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -156,34 +155,6 @@ func EmailText(f Failure) string {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, step)
 	}
 	return b.String()
-}
-
-// SNSMessage is the message to publish with MessageStructure "json": one
-// message per subscription protocol. Email subscribers get EmailText; every
-// machine subscriber (sqs, lambda, email-json, and any protocol not listed,
-// through "default") gets the JSON of Encode, which Decode reads back.
-func SNSMessage(f Failure) (string, error) {
-	data := string(Encode(f))
-	b, err := json.Marshal(map[string]string{
-		"default":    data,
-		"email":      EmailText(f),
-		"email-json": data,
-		"sqs":        data,
-		"lambda":     data,
-	})
-	if err != nil {
-		return "", fmt.Errorf("alert: build SNS message: %w", err)
-	}
-	return string(b), nil
-}
-
-// Attributes are the SNS message attributes: subscription filter policies route on them.
-func Attributes(f Failure) map[string]string {
-	return map[string]string{
-		"stateCode":        fmt.Sprint(f.StateCode),
-		"eventType":        f.EventType,
-		"franchiseCorpNum": f.FranchiseCorpNum,
-	}
 }
 
 // tradeDate is f's trade date as 2022-12-21.

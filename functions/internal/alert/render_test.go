@@ -1,7 +1,6 @@
 package alert_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -18,40 +17,9 @@ func TestRenderingsMatchGoldenFiles(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			f := ntsFailure()
 			tc.Edit(&f)
-			msg, err := alert.SNSMessage(f)
-			if err != nil {
-				t.Fatal(err)
-			}
 			golden.Assert(t, tc.Name+".subject.golden", alert.Subject(f)+"\n")
 			golden.Assert(t, tc.Name+".email.golden", alert.EmailText(f))
-			golden.Assert(t, tc.Name+".sns.golden", msg+"\n")
 		})
-	}
-}
-
-func TestSNSMessageGivesMachinesTheAlertJSONAndPeopleTheText(t *testing.T) {
-	f := ntsFailure()
-	msg, err := alert.SNSMessage(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var byProtocol map[string]string
-	if err := json.Unmarshal([]byte(msg), &byProtocol); err != nil {
-		t.Fatalf("SNSMessage is not a JSON object of strings: %v", err)
-	}
-	if len(byProtocol) != 5 {
-		t.Errorf("protocols = %d keys, want default, email, email-json, sqs, lambda: %v", len(byProtocol), byProtocol)
-	}
-	for _, protocol := range []string{"default", "email-json", "sqs", "lambda"} {
-		got, err := alert.Decode([]byte(byProtocol[protocol]))
-		if err != nil {
-			t.Errorf("%s: %v", protocol, err)
-		} else if got != f {
-			t.Errorf("%s decodes to %+v, want %+v", protocol, got, f)
-		}
-	}
-	if byProtocol["email"] != alert.EmailText(f) {
-		t.Errorf("email = %q, want EmailText", byProtocol["email"])
 	}
 }
 

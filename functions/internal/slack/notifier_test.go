@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 )
 
 // webhookPath is the secret part of a webhook URL: no log line or error may contain it.
@@ -308,7 +309,7 @@ func TestSampleAlertEventIsWhatThePublisherSends(t *testing.T) {
 	if got := alert.Subject(f); sns.Subject != got {
 		t.Errorf("sample Subject = %q, the publisher sends %q", sns.Subject, got)
 	}
-	for k, v := range alert.Attributes(f) {
+	for k, v := range snsalert.Attributes(f) {
 		attr, _ := sns.MessageAttributes[k].(map[string]any)
 		if attr["Type"] != "String" || attr["Value"] != v {
 			t.Errorf("sample attribute %s = %v, want String %q", k, sns.MessageAttributes[k], v)
