@@ -15,14 +15,14 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
 func loadTemplate(t *testing.T) *samtemplate.Template {
 	t.Helper()
-	tmpl, err := samtemplate.Load(filepath.Join(rietest.Root(t), "template.yaml"))
+	tmpl, err := samtemplate.Load(filepath.Join(modroot.Dir(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 // --env-vars) in step: SAM ignores variables the template does not declare.
 func TestEnvJSONMatchesTemplate(t *testing.T) {
 	tmpl := loadTemplate(t)
-	raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "events", "env.json"))
+	raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "events", "env.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ var buildTarget = regexp.MustCompile(`(?m)^build-([A-Za-z0-9]+):`)
 // `make build-<LogicalId>` and run the result on provided.al2023/arm64.
 func TestFunctionsAreBuiltByTheMakefile(t *testing.T) {
 	tmpl := loadTemplate(t)
-	makefile, err := os.ReadFile(filepath.Join(rietest.Root(t), "Makefile"))
+	makefile, err := os.ReadFile(filepath.Join(modroot.Dir(t), "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}

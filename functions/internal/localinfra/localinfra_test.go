@@ -14,14 +14,14 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
 )
 
 func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {
 	ctx := context.Background()
-	tmpl, err := samtemplate.Load(filepath.Join(rietest.Root(t), "template.yaml"))
+	tmpl, err := samtemplate.Load(filepath.Join(modroot.Dir(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
