@@ -12,15 +12,22 @@ import (
 // ntsFailure is the 305 alert with result code TS4 that every alert test uses.
 func ntsFailure() alert.Failure { return alerttest.Failure("022122116191200001") }
 
+// Each case's golden file is the alert as an email subscriber reads it, and
+// as consolealert prints it: the SNS Subject, then the email body.
 func TestRenderingsMatchGoldenFiles(t *testing.T) {
 	for _, tc := range alerttest.RenderCases {
 		t.Run(tc.Name, func(t *testing.T) {
 			f := ntsFailure()
 			tc.Edit(&f)
-			golden.Assert(t, tc.Name+".subject.golden", alert.Subject(f)+"\n")
-			golden.Assert(t, tc.Name+".email.golden", alert.EmailText(f))
+			golden.Assert(t, tc.Name+".golden", "Subject: "+alert.Subject(f)+"\n\n"+alert.EmailText(f))
 		})
 	}
+}
+
+// The JSON alert is what machine subscribers parse (SNS's default message):
+// its field names are a public contract.
+func TestEncodeMatchesGoldenFile(t *testing.T) {
+	golden.Assert(t, "alert.json.golden", string(alert.Encode(ntsFailure()))+"\n")
 }
 
 func TestSubjectIsWhatSNSAccepts(t *testing.T) {

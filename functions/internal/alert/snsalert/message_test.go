@@ -6,22 +6,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 )
-
-func TestMessageMatchesGoldenFiles(t *testing.T) {
-	for _, tc := range alerttest.RenderCases {
-		t.Run(tc.Name, func(t *testing.T) {
-			f := alerttest.Failure("022122116191200001")
-			tc.Edit(&f)
-			msg, err := message(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, tc.Name+".sns.golden", msg+"\n")
-		})
-	}
-}
 
 func TestMessageGivesMachinesTheAlertJSONAndPeopleTheText(t *testing.T) {
 	f := alerttest.Failure("022122116191200001")
