@@ -8,9 +8,9 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
 )
 
-// SubjectLimit is the longest Subject SNS accepts, in characters. Subject
+// subjectLimit is the longest Subject SNS accepts, in characters. Subject
 // returns ASCII only, so characters and bytes are the same count.
-const SubjectLimit = 100
+const subjectLimit = 100
 
 // Fact is one labelled detail of an alert, written for the people who act on
 // it. Email and Slack render the same Facts so that both say the same thing.
@@ -122,8 +122,8 @@ func Title(f Failure) string {
 // "...". The email body and the JSON message keep the text as it came.
 func Subject(f Failure) string {
 	subject := strings.TrimLeft(printableASCII(Title(f)), " ")
-	if len(subject) > SubjectLimit {
-		subject = subject[:SubjectLimit-3] + "..."
+	if len(subject) > subjectLimit {
+		subject = subject[:subjectLimit-3] + "..."
 	}
 	return subject
 }

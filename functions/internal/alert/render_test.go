@@ -30,6 +30,9 @@ func TestEncodeMatchesGoldenFile(t *testing.T) {
 	golden.Assert(t, "alert.json.golden", string(alert.Encode(ntsFailure()))+"\n")
 }
 
+// snsSubjectLimit is the longest Subject SNS accepts, in ASCII characters.
+const snsSubjectLimit = 100
+
 func TestSubjectIsWhatSNSAccepts(t *testing.T) {
 	long := strings.Repeat("A", 200)
 	tests := []struct {
@@ -55,8 +58,8 @@ func TestSubjectIsWhatSNSAccepts(t *testing.T) {
 			if !strings.HasPrefix(got, tc.prefix) {
 				t.Errorf("Subject = %q, want it to start with %q", got, tc.prefix)
 			}
-			if len(got) > alert.SubjectLimit {
-				t.Errorf("Subject is %d bytes, over %d: %q", len(got), alert.SubjectLimit, got)
+			if len(got) > snsSubjectLimit {
+				t.Errorf("Subject is %d bytes, over SNS's %d: %q", len(got), snsSubjectLimit, got)
 			}
 			for i := 0; i < len(got); i++ {
 				if got[i] < ' ' || got[i] > '~' {

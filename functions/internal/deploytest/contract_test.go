@@ -275,7 +275,7 @@ func policyGrants(t *testing.T, tmpl *samtemplate.Template, id string) map[grant
 // or the statement itself; nil for AWS::NoValue.
 func unwrapIf(t *testing.T, s any) map[string]any {
 	t.Helper()
-	if name, arg, ok := samtemplate.Intrinsic(s); ok {
+	if name, arg, ok := intrinsic(s); ok {
 		args, _ := arg.([]any)
 		if name != "Fn::If" || len(args) != 3 {
 			t.Errorf("statement %v: only Fn::If [condition, statement, AWS::NoValue] is understood", canonical(s))
@@ -294,6 +294,22 @@ func unwrapIf(t *testing.T, s any) map[string]any {
 		t.Errorf("statement %v is not a mapping", canonical(s))
 	}
 	return m
+}
+
+// intrinsic returns the function name and argument of a one-key mapping that
+// is an intrinsic function or a condition reference ({"Fn::If": [...]},
+// {"Ref": x}, {"Condition": c}).
+func intrinsic(v any) (name string, arg any, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || len(m) != 1 {
+		return "", nil, false
+	}
+	for k, a := range m {
+		if k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") {
+			return k, a, true
+		}
+	}
+	return "", nil, false
 }
 
 func stringList(v any) []string {

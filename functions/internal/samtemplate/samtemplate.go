@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -179,20 +178,4 @@ func Ref(v any) (string, bool) {
 	}
 	s, ok := m["Ref"].(string)
 	return s, ok
-}
-
-// Intrinsic returns the function name and argument of a one-key mapping that
-// is an intrinsic function or a condition reference ({"Fn::If": [...]},
-// {"Ref": x}, {"Condition": c}).
-func Intrinsic(v any) (name string, arg any, ok bool) {
-	m, isMap := v.(map[string]any)
-	if !isMap || len(m) != 1 {
-		return "", nil, false
-	}
-	for k, a := range m {
-		if k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") {
-			return k, a, true
-		}
-	}
-	return "", nil, false
 }

@@ -105,17 +105,11 @@ func TestTemplateSections(t *testing.T) {
 	}
 }
 
-func TestIntrinsicHelpers(t *testing.T) {
+func TestRef(t *testing.T) {
 	if r, ok := Ref(map[string]any{"Ref": "X"}); !ok || r != "X" {
 		t.Errorf("Ref = %q, %v", r, ok)
 	}
 	if _, ok := Ref(map[string]any{"Ref": "X", "Other": 1}); ok {
 		t.Error("Ref accepted a two-key mapping")
-	}
-	if name, _, ok := Intrinsic(map[string]any{"Fn::If": []any{}}); !ok || name != "Fn::If" {
-		t.Errorf("Intrinsic = %q %v", name, ok)
-	}
-	if _, _, ok := Intrinsic(map[string]any{"Sid": "x"}); ok {
-		t.Error("Intrinsic took a plain mapping for a function")
 	}
 }
