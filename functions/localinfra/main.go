@@ -1,6 +1,7 @@
-// Command localinfra creates template.yaml's DynamoDB table and SNS topic in an
-// AWS emulator and prints the webhook function's environment variables that
-// name them, as KEY='value' lines a shell can eval:
+// Command localinfra creates template.yaml's DynamoDB tables (with their
+// global secondary indexes) and SNS topics in an AWS emulator and prints the
+// webhook function's environment variables that name them, as KEY='value'
+// lines a shell can eval:
 //
 //	AWS_ENDPOINT_URL=http://127.0.0.1:5000 go run ./functions/localinfra
 //	ALERT_TOPIC_ARN='arn:aws:sns:ap-northeast-2:123456789012:popbill-webhook-local-AlertTopic'
@@ -40,7 +41,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	flags := flag.NewFlagSet("localinfra", flag.ContinueOnError)
 	template := flags.String("template", "template.yaml", "SAM template to read")
 	stack := flags.String("stack", "popbill-webhook-local", "prefix of the resource names")
-	function := flags.String("function", "WebhookFunction", "function whose environment to print")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	env, err := st.Environment(tmpl, *function)
+	env, err := st.Environment(tmpl, "WebhookFunction")
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slack"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 	lambda.Start(n.Handle)
 }
 
-func setup(ctx context.Context, logger *slog.Logger) (*slack.Notifier, error) {
+func setup(ctx context.Context, logger *slog.Logger) (*slacknotify.Notifier, error) {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
@@ -43,6 +43,6 @@ func setup(ctx context.Context, logger *slog.Logger) (*slack.Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := slack.Config{WebhookURL: webhookURL, Retry: slack.DefaultRetry()}
-	return slack.NewNotifier(cfg, &http.Client{Timeout: slack.RequestTimeout}, logger), nil
+	cfg := slacknotify.Config{WebhookURL: webhookURL, Retry: slacknotify.DefaultRetry()}
+	return slacknotify.NewNotifier(cfg, &http.Client{Timeout: slacknotify.RequestTimeout}, logger), nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/localinfra"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
@@ -50,7 +51,7 @@ var notHTTPEvents = map[string]string{
 // checks the answer and the logged outcome written down for each in
 // events/expected.json.
 func TestEventsThroughBootstrap(t *testing.T) {
-	root := rietest.Root(t)
+	root := modroot.Dir(t)
 	dir := filepath.Join(root, "events")
 	want := readExpectations(t, filepath.Join(dir, "expected.json"))
 	files := httpEventFiles(t, dir)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/localinfra"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
@@ -29,7 +30,7 @@ import (
 // Lambda adds its own sandbox and code download time on top. (The emulator's
 // own "Init Duration" is not used: it does not time the bootstrap's start.)
 func BenchmarkColdStart(b *testing.B) {
-	root := rietest.Root(b)
+	root := modroot.Dir(b)
 	cfg := mototest.Config(b)
 	tmpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {

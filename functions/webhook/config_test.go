@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
@@ -103,7 +104,7 @@ func TestBootstrapReadsTheCredentialFromSSM(t *testing.T) {
 		{"01-issue-300.json", 200},
 		{"06-wrong-credentials.json", 401},
 	} {
-		raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "events", tc.file))
+		raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "events", tc.file))
 		if err != nil {
 			t.Fatal(err)
 		}

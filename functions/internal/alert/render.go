@@ -1,7 +1,6 @@
 package alert
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -9,9 +8,9 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
 )
 
-// SubjectLimit is the longest Subject SNS accepts, in characters. Subject
+// subjectLimit is the longest Subject SNS accepts, in characters. Subject
 // returns ASCII only, so characters and bytes are the same count.
-const SubjectLimit = 100
+const subjectLimit = 100
 
 // Fact is one labelled detail of an alert, written for the people who act on
 // it. Email and Slack render the same Facts so that both say the same thing.
@@ -123,8 +122,8 @@ func Title(f Failure) string {
 // "...". The email body and the JSON message keep the text as it came.
 func Subject(f Failure) string {
 	subject := strings.TrimLeft(printableASCII(Title(f)), " ")
-	if len(subject) > SubjectLimit {
-		subject = subject[:SubjectLimit-3] + "..."
+	if len(subject) > subjectLimit {
+		subject = subject[:subjectLimit-3] + "..."
 	}
 	return subject
 }
@@ -156,34 +155,6 @@ func EmailText(f Failure) string {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, step)
 	}
 	return b.String()
-}
-
-// SNSMessage is the message to publish with MessageStructure "json": one
-// message per subscription protocol. Email subscribers get EmailText; every
-// machine subscriber (sqs, lambda, email-json, and any protocol not listed,
-// through "default") gets the JSON of Encode, which Decode reads back.
-func SNSMessage(f Failure) (string, error) {
-	data := string(Encode(f))
-	b, err := json.Marshal(map[string]string{
-		"default":    data,
-		"email":      EmailText(f),
-		"email-json": data,
-		"sqs":        data,
-		"lambda":     data,
-	})
-	if err != nil {
-		return "", fmt.Errorf("alert: build SNS message: %w", err)
-	}
-	return string(b), nil
-}
-
-// Attributes are the SNS message attributes: subscription filter policies route on them.
-func Attributes(f Failure) map[string]string {
-	return map[string]string{
-		"stateCode":        fmt.Sprint(f.StateCode),
-		"eventType":        f.EventType,
-		"franchiseCorpNum": f.FranchiseCorpNum,
-	}
 }
 
 // tradeDate is f's trade date as 2022-12-21.

@@ -1,7 +1,6 @@
 package alert_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -13,47 +12,26 @@ import (
 // ntsFailure is the 305 alert with result code TS4 that every alert test uses.
 func ntsFailure() alert.Failure { return alerttest.Failure("022122116191200001") }
 
+// Each case's golden file is the alert as an email subscriber reads it, and
+// as consolealert prints it: the SNS Subject, then the email body.
 func TestRenderingsMatchGoldenFiles(t *testing.T) {
 	for _, tc := range alerttest.RenderCases {
 		t.Run(tc.Name, func(t *testing.T) {
 			f := ntsFailure()
 			tc.Edit(&f)
-			msg, err := alert.SNSMessage(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, tc.Name+".subject.golden", alert.Subject(f)+"\n")
-			golden.Assert(t, tc.Name+".email.golden", alert.EmailText(f))
-			golden.Assert(t, tc.Name+".sns.golden", msg+"\n")
+			golden.Assert(t, tc.Name+".golden", "Subject: "+alert.Subject(f)+"\n\n"+alert.EmailText(f))
 		})
 	}
 }
 
-func TestSNSMessageGivesMachinesTheAlertJSONAndPeopleTheText(t *testing.T) {
-	f := ntsFailure()
-	msg, err := alert.SNSMessage(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var byProtocol map[string]string
-	if err := json.Unmarshal([]byte(msg), &byProtocol); err != nil {
-		t.Fatalf("SNSMessage is not a JSON object of strings: %v", err)
-	}
-	if len(byProtocol) != 5 {
-		t.Errorf("protocols = %d keys, want default, email, email-json, sqs, lambda: %v", len(byProtocol), byProtocol)
-	}
-	for _, protocol := range []string{"default", "email-json", "sqs", "lambda"} {
-		got, err := alert.Decode([]byte(byProtocol[protocol]))
-		if err != nil {
-			t.Errorf("%s: %v", protocol, err)
-		} else if got != f {
-			t.Errorf("%s decodes to %+v, want %+v", protocol, got, f)
-		}
-	}
-	if byProtocol["email"] != alert.EmailText(f) {
-		t.Errorf("email = %q, want EmailText", byProtocol["email"])
-	}
+// The JSON alert is what machine subscribers parse (SNS's default message):
+// its field names are a public contract.
+func TestEncodeMatchesGoldenFile(t *testing.T) {
+	golden.Assert(t, "alert.json.golden", string(alert.Encode(ntsFailure()))+"\n")
 }
+
+// snsSubjectLimit is the longest Subject SNS accepts, in ASCII characters.
+const snsSubjectLimit = 100
 
 func TestSubjectIsWhatSNSAccepts(t *testing.T) {
 	long := strings.Repeat("A", 200)
@@ -80,8 +58,8 @@ func TestSubjectIsWhatSNSAccepts(t *testing.T) {
 			if !strings.HasPrefix(got, tc.prefix) {
 				t.Errorf("Subject = %q, want it to start with %q", got, tc.prefix)
 			}
-			if len(got) > alert.SubjectLimit {
-				t.Errorf("Subject is %d bytes, over %d: %q", len(got), alert.SubjectLimit, got)
+			if len(got) > snsSubjectLimit {
+				t.Errorf("Subject is %d bytes, over SNS's %d: %q", len(got), snsSubjectLimit, got)
 			}
 			for i := 0; i < len(got); i++ {
 				if got[i] < ' ' || got[i] > '~' {

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 )
 
 // TestMakefileBuildsArm64Bootstrap runs the target SAM runs and checks that
@@ -18,7 +18,7 @@ import (
 func TestMakefileBuildsArm64Bootstrap(t *testing.T) {
 	artifacts := t.TempDir()
 	cmd := exec.Command("make", "--no-print-directory", "build-WebhookFunction", "ARTIFACTS_DIR="+artifacts)
-	cmd.Dir = rietest.Root(t)
+	cmd.Dir = modroot.Dir(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make build-WebhookFunction: %v\n%s", err, out)
 	}

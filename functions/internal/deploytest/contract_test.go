@@ -15,14 +15,14 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
 func loadTemplate(t *testing.T) *samtemplate.Template {
 	t.Helper()
-	tmpl, err := samtemplate.Load(filepath.Join(rietest.Root(t), "template.yaml"))
+	tmpl, err := samtemplate.Load(filepath.Join(modroot.Dir(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestFunctionEnvironmentIsWhatTheCodeReads(t *testing.T) {
 // --env-vars) in step: SAM ignores variables the template does not declare.
 func TestEnvJSONMatchesTemplate(t *testing.T) {
 	tmpl := loadTemplate(t)
-	raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "events", "env.json"))
+	raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "events", "env.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func policyGrants(t *testing.T, tmpl *samtemplate.Template, id string) map[grant
 // or the statement itself; nil for AWS::NoValue.
 func unwrapIf(t *testing.T, s any) map[string]any {
 	t.Helper()
-	if name, arg, ok := samtemplate.Intrinsic(s); ok {
+	if name, arg, ok := intrinsic(s); ok {
 		args, _ := arg.([]any)
 		if name != "Fn::If" || len(args) != 3 {
 			t.Errorf("statement %v: only Fn::If [condition, statement, AWS::NoValue] is understood", canonical(s))
@@ -294,6 +294,22 @@ func unwrapIf(t *testing.T, s any) map[string]any {
 		t.Errorf("statement %v is not a mapping", canonical(s))
 	}
 	return m
+}
+
+// intrinsic returns the function name and argument of a one-key mapping that
+// is an intrinsic function or a condition reference ({"Fn::If": [...]},
+// {"Ref": x}, {"Condition": c}).
+func intrinsic(v any) (name string, arg any, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || len(m) != 1 {
+		return "", nil, false
+	}
+	for k, a := range m {
+		if k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") {
+			return k, a, true
+		}
+	}
+	return "", nil, false
 }
 
 func stringList(v any) []string {
@@ -318,7 +334,7 @@ var buildTarget = regexp.MustCompile(`(?m)^build-([A-Za-z0-9]+):`)
 // `make build-<LogicalId>` and run the result on provided.al2023/arm64.
 func TestFunctionsAreBuiltByTheMakefile(t *testing.T) {
 	tmpl := loadTemplate(t)
-	makefile, err := os.ReadFile(filepath.Join(rietest.Root(t), "Makefile"))
+	makefile, err := os.ReadFile(filepath.Join(modroot.Dir(t), "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 )
@@ -20,7 +21,7 @@ func invokeScript(t *testing.T, extraEnv []string, args ...string) (string, erro
 	t.Helper()
 	endpoint := mototest.Endpoint(t)
 	cmd := exec.Command("infra/invoke.sh", args...)
-	cmd.Dir = rietest.Root(t)
+	cmd.Dir = modroot.Dir(t)
 	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+endpoint, "GO="+rietest.GoTool(t),
 		"AUTH_MODE=basic", "AUTH_CREDENTIAL=popbill:local-secret")
 	cmd.Env = append(cmd.Env, extraEnv...)
@@ -37,7 +38,7 @@ func TestMakeInvokeAllGivesEveryExpectedAnswer(t *testing.T) {
 		t.Fatalf("infra/invoke.sh --all: %v\n%s", err, out)
 	}
 	var expected map[string]any
-	raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "events", "expected.json"))
+	raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "events", "expected.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestMakeInvokeSlackNotifierPrintsThePost(t *testing.T) {
 // naming the table and topic that `make local-infra` creates.
 func TestEnvJSONNamesTheLocalInfrastructure(t *testing.T) {
 	cmd := exec.Command("infra/local-infra.sh")
-	cmd.Dir = rietest.Root(t)
+	cmd.Dir = modroot.Dir(t)
 	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+mototest.Endpoint(t), "GO="+rietest.GoTool(t), "LOCAL_STACK=popbill-webhook-local", "LOCAL_INFRA_ENV="+filepath.Join(t.TempDir(), "infra.env"))
 	out, err := cmd.Output()
 	if err != nil {
@@ -82,7 +83,7 @@ func TestEnvJSONNamesTheLocalInfrastructure(t *testing.T) {
 		made[k] = strings.Trim(v, "'")
 	}
 	var envs map[string]map[string]string
-	raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "events", "env.json"))
+	raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "events", "env.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

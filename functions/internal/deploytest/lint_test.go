@@ -6,7 +6,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 )
 
 // TestTemplatePassesCfnLint runs cfn-lint, which knows SAM and the resource
@@ -17,7 +17,7 @@ func TestTemplatePassesCfnLint(t *testing.T) {
 		t.Fatal("cfn-lint is not installed: run `make test`, which installs it with pip (it checks template.yaml)")
 	}
 	cmd := exec.Command(path, "template.yaml")
-	cmd.Dir = rietest.Root(t)
+	cmd.Dir = modroot.Dir(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
 	}

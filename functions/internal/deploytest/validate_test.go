@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 )
 
 // The cases the translator runs beyond samconfig.toml's environments: the
@@ -26,7 +26,7 @@ func samValidate(t *testing.T, template string) (string, error) {
 		t.Fatal("the SAM translator (python package samtranslator) is missing: run `make test`, which installs it with cfn-lint")
 	}
 	cmd := exec.Command("python3", "infra/sam_validate.py", "--template", template, "--case", slackAndEmail)
-	cmd.Dir = rietest.Root(t)
+	cmd.Dir = modroot.Dir(t)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -50,7 +50,7 @@ func TestSAMTranslatorAcceptsTheTemplate(t *testing.T) {
 // Fn::ForEach, which only AWS::LanguageExtensions expands (and SAM CLI only
 // with --language-extensions in some releases), is what broke sam build.
 func TestSAMTranslatorRefusesLanguageExtensions(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(rietest.Root(t), "template.yaml"))
+	raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,17 @@
 // local runs and tests get the key schema and topic kind production gets and
 // cannot drift from it.
 //
-// Only what changes behaviour is carried over (keys, indexes, billing mode,
-// FIFO); properties with no local effect (encryption, backups, deletion
-// protection) are skipped. A property it does not know is an error: teach it
-// here rather than let the local table silently differ.
+// What changes behaviour is carried over: a table's keys and global secondary
+// indexes (on-demand billing only); properties with no local effect
+// (encryption, backups, deletion protection, a topic's display name and key)
+// are skipped. Any other property is an error: teach it here rather than let
+// the local resource silently differ.
 package localinfra
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,14 +42,12 @@ type SNSAPI interface {
 
 // Resource types Provision creates.
 const (
-	TableType = "AWS::DynamoDB::Table"
-	TopicType = "AWS::SNS::Topic"
+	tableType = "AWS::DynamoDB::Table"
+	topicType = "AWS::SNS::Topic"
 )
 
 // Stack is what Provision created.
 type Stack struct {
-	// Name prefixes every physical name: "<Name>-<LogicalId>".
-	Name string
 	// Refs holds what !Ref returns for each created resource, by logical
 	// ID: a table's name, a topic's ARN.
 	Refs map[string]string
@@ -60,14 +61,14 @@ func Provision(ctx context.Context, t *samtemplate.Template, name string, db Dyn
 		typ    string
 		create func(physical string, props map[string]any) (ref string, err error)
 	}{
-		{TableType, func(physical string, props map[string]any) (string, error) {
+		{tableType, func(physical string, props map[string]any) (string, error) {
 			in, err := tableInput(physical, props)
 			if err != nil {
 				return "", err
 			}
 			return physical, createTable(ctx, db, in)
 		}},
-		{TopicType, func(physical string, props map[string]any) (string, error) {
+		{topicType, func(physical string, props map[string]any) (string, error) {
 			in, err := topicInput(physical, props)
 			if err != nil {
 				return "", err
@@ -79,7 +80,7 @@ func Provision(ctx context.Context, t *samtemplate.Template, name string, db Dyn
 			return aws.ToString(out.TopicArn), nil
 		}},
 	}
-	st := &Stack{Name: name, Refs: map[string]string{}}
+	st := &Stack{Refs: map[string]string{}}
 	for _, c := range creators {
 		for _, id := range t.ResourcesOfType(c.typ) {
 			r := t.Resources[id]
@@ -167,120 +168,40 @@ var skippedTableProps = map[string]bool{
 	"TableClass": true,
 }
 
+// tableProps are the table properties that change what a local table does,
+// with the names CloudFormation and the DynamoDB API share.
+type tableProps struct {
+	AttributeDefinitions   []dbtypes.AttributeDefinition
+	KeySchema              []dbtypes.KeySchemaElement
+	BillingMode            dbtypes.BillingMode
+	GlobalSecondaryIndexes []struct {
+		IndexName  string
+		KeySchema  []dbtypes.KeySchemaElement
+		Projection dbtypes.Projection // ProjectionType ALL, KEYS_ONLY or INCLUDE with NonKeyAttributes
+	}
+}
+
 func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, error) {
-	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: dbtypes.BillingModeProvisioned}
-	for _, k := range sortedKeys(props) {
-		v := props[k]
-		var err error
-		switch {
-		case skippedTableProps[k]:
-		case k == "AttributeDefinitions":
-			in.AttributeDefinitions, err = attributeDefinitions(v)
-		case k == "KeySchema":
-			in.KeySchema, err = keySchema(k, v)
-		case k == "BillingMode":
-			var s string
-			s, err = literal(k, v)
-			in.BillingMode = dbtypes.BillingMode(s)
-		case k == "ProvisionedThroughput":
-			in.ProvisionedThroughput, err = throughput(k, v)
-		case k == "GlobalSecondaryIndexes":
-			in.GlobalSecondaryIndexes, err = indexes(k, v)
-		default:
-			err = fmt.Errorf("property %s is not supported locally; teach functions/internal/localinfra about it", k)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(in.KeySchema) == 0 {
-		return nil, errors.New("no KeySchema")
-	}
-	return in, nil
-}
-
-func attributeDefinitions(v any) ([]dbtypes.AttributeDefinition, error) {
-	pairs, err := namesAndTypes("AttributeDefinitions", v, "AttributeType")
-	var out []dbtypes.AttributeDefinition
-	for _, p := range pairs {
-		out = append(out, dbtypes.AttributeDefinition{AttributeName: aws.String(p[0]), AttributeType: dbtypes.ScalarAttributeType(p[1])})
-	}
-	return out, err
-}
-
-func keySchema(path string, v any) ([]dbtypes.KeySchemaElement, error) {
-	pairs, err := namesAndTypes(path, v, "KeyType")
-	var out []dbtypes.KeySchemaElement
-	for _, p := range pairs {
-		out = append(out, dbtypes.KeySchemaElement{AttributeName: aws.String(p[0]), KeyType: dbtypes.KeyType(p[1])})
-	}
-	return out, err
-}
-
-// namesAndTypes reads a list of {AttributeName: name, <typeKey>: type}.
-func namesAndTypes(path string, v any, typeKey string) ([][2]string, error) {
-	var out [][2]string
-	err := eachMap(path, v, func(path string, m map[string]any) error {
-		name, err := literal(path+".AttributeName", m["AttributeName"])
-		if err != nil {
-			return err
-		}
-		typ, err := literal(path+"."+typeKey, m[typeKey])
-		out = append(out, [2]string{name, typ})
-		return err
-	})
-	return out, err
-}
-
-func indexes(path string, v any) ([]dbtypes.GlobalSecondaryIndex, error) {
-	var out []dbtypes.GlobalSecondaryIndex
-	err := eachMap(path, v, func(path string, m map[string]any) error {
-		var gsi dbtypes.GlobalSecondaryIndex
-		name, err := literal(path+".IndexName", m["IndexName"])
-		if err != nil {
-			return err
-		}
-		gsi.IndexName = aws.String(name)
-		if gsi.KeySchema, err = keySchema(path+".KeySchema", m["KeySchema"]); err != nil {
-			return err
-		}
-		proj, _ := m["Projection"].(map[string]any)
-		typ, err := literal(path+".Projection.ProjectionType", proj["ProjectionType"])
-		if err != nil {
-			return err
-		}
-		gsi.Projection = &dbtypes.Projection{ProjectionType: dbtypes.ProjectionType(typ)}
-		if attrs, ok := proj["NonKeyAttributes"].([]any); ok {
-			for i, a := range attrs {
-				s, err := literal(fmt.Sprintf("%s.Projection.NonKeyAttributes[%d]", path, i), a)
-				if err != nil {
-					return err
-				}
-				gsi.Projection.NonKeyAttributes = append(gsi.Projection.NonKeyAttributes, s)
-			}
-		}
-		if pt, ok := m["ProvisionedThroughput"]; ok {
-			if gsi.ProvisionedThroughput, err = throughput(path+".ProvisionedThroughput", pt); err != nil {
-				return err
-			}
-		}
-		out = append(out, gsi)
-		return nil
-	})
-	return out, err
-}
-
-func throughput(path string, v any) (*dbtypes.ProvisionedThroughput, error) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("%s is not a literal mapping", path)
-	}
-	r, err := number(path+".ReadCapacityUnits", m["ReadCapacityUnits"])
-	if err != nil {
+	var p tableProps
+	if err := decodeStrict(props, skippedTableProps, &p); err != nil {
 		return nil, err
 	}
-	w, err := number(path+".WriteCapacityUnits", m["WriteCapacityUnits"])
-	return &dbtypes.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(r), WriteCapacityUnits: aws.Int64(w)}, err
+	if len(p.KeySchema) == 0 {
+		return nil, errors.New("no KeySchema")
+	}
+	if p.BillingMode != dbtypes.BillingModePayPerRequest {
+		return nil, fmt.Errorf("BillingMode is %q: only on-demand (PAY_PER_REQUEST) tables are created locally", p.BillingMode)
+	}
+	in := &dynamodb.CreateTableInput{
+		TableName: aws.String(name), BillingMode: p.BillingMode,
+		AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+	}
+	for _, gsi := range p.GlobalSecondaryIndexes {
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, dbtypes.GlobalSecondaryIndex{
+			IndexName: aws.String(gsi.IndexName), KeySchema: gsi.KeySchema, Projection: &gsi.Projection,
+		})
+	}
+	return in, nil
 }
 
 // Topic properties with no effect in an emulator.
@@ -289,64 +210,31 @@ var skippedTopicProps = map[string]bool{
 }
 
 func topicInput(name string, props map[string]any) (*sns.CreateTopicInput, error) {
-	in := &sns.CreateTopicInput{Name: aws.String(name), Attributes: map[string]string{}}
-	for _, k := range sortedKeys(props) {
-		switch {
-		case skippedTopicProps[k]:
-		case k == "FifoTopic" || k == "ContentBasedDeduplication":
-			b, ok := props[k].(bool)
-			if !ok {
-				return nil, fmt.Errorf("%s is not a literal true or false", k)
-			}
-			in.Attributes[k] = fmt.Sprint(b)
-			if k == "FifoTopic" && b {
-				in.Name = aws.String(name + ".fifo")
-			}
-		default:
-			return nil, fmt.Errorf("property %s is not supported locally; teach functions/internal/localinfra about it", k)
-		}
+	var none struct{}
+	if err := decodeStrict(props, skippedTopicProps, &none); err != nil {
+		return nil, err
 	}
-	return in, nil
+	return &sns.CreateTopicInput{Name: aws.String(name)}, nil
 }
 
-func eachMap(path string, v any, f func(path string, m map[string]any) error) error {
-	list, ok := v.([]any)
-	if !ok {
-		return fmt.Errorf("%s is not a literal list", path)
+// decodeStrict decodes the properties that skipped does not name into v,
+// whose fields are the properties localinfra knows. Intrinsic functions are
+// not evaluated: a property that is one fails to decode.
+func decodeStrict(props map[string]any, skipped map[string]bool, v any) error {
+	kept := map[string]any{}
+	for k, x := range props {
+		if !skipped[k] {
+			kept[k] = x
+		}
 	}
-	for i, x := range list {
-		m, ok := x.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s[%d] is not a literal mapping", path, i)
-		}
-		if err := f(fmt.Sprintf("%s[%d]", path, i), m); err != nil {
-			return err
-		}
+	data, err := json.Marshal(kept)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: functions/internal/localinfra reads literal values only, and only the properties it knows; teach it the rest", err)
 	}
 	return nil
-}
-
-func literal(path string, v any) (string, error) {
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s is %v, not a literal string: localinfra does not evaluate intrinsic functions", path, v)
-	}
-	return s, nil
-}
-
-func number(path string, v any) (int64, error) {
-	n, ok := v.(int)
-	if !ok {
-		return 0, fmt.Errorf("%s is %v, not a literal integer", path, v)
-	}
-	return int64(n), nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,6 +5,8 @@ package localinfra
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,14 +16,14 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
 )
 
 func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {
 	ctx := context.Background()
-	tmpl, err := samtemplate.Load(filepath.Join(rietest.Root(t), "template.yaml"))
+	tmpl, err := samtemplate.Load(filepath.Join(modroot.Dir(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,15 +101,24 @@ Resources:
 }
 
 func TestTemplatesItCannotFollow(t *testing.T) {
-	tests := []struct{ name, props, want string }{
-		{"unknown table property", "KeySchema: [{AttributeName: k, KeyType: HASH}]\n      StreamSpecification: {StreamViewType: NEW_IMAGE}", "StreamSpecification is not supported locally"},
-		{"intrinsic in the key", "KeySchema: [{AttributeName: !Ref KeyName, KeyType: HASH}]", "not a literal string"},
-		{"no key", "BillingMode: PAY_PER_REQUEST", "no KeySchema"},
+	const key = "KeySchema: [{AttributeName: k, KeyType: HASH}]\n      "
+	tests := []struct{ name, typ, props, want string }{
+		{"unknown table property", "AWS::DynamoDB::Table", key + "BillingMode: PAY_PER_REQUEST\n      StreamSpecification: {StreamViewType: NEW_IMAGE}", `unknown field "StreamSpecification"`},
+		{"intrinsic in the key", "AWS::DynamoDB::Table", "BillingMode: PAY_PER_REQUEST\n      KeySchema: [{AttributeName: !Ref KeyName, KeyType: HASH}]", "reads literal values only"},
+		{"no key", "AWS::DynamoDB::Table", "BillingMode: PAY_PER_REQUEST", "no KeySchema"},
+		{"provisioned throughput", "AWS::DynamoDB::Table", key + "ProvisionedThroughput: {ReadCapacityUnits: 1, WriteCapacityUnits: 1}", `unknown field "ProvisionedThroughput"`},
+		{"provisioned billing", "AWS::DynamoDB::Table", key + "BillingMode: PROVISIONED", "only on-demand"},
+		{"FIFO topic", "AWS::SNS::Topic", "FifoTopic: true", `unknown field "FifoTopic"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tmpl := parse(t, "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      "+tt.props+"\n")
-			_, err := tableInput("x", tmpl.Resources["T"].Properties)
+			props := parse(t, "Resources:\n  R:\n    Type: "+tt.typ+"\n    Properties:\n      "+tt.props+"\n").Resources["R"].Properties
+			var err error
+			if tt.typ == topicType {
+				_, err = topicInput("x", props)
+			} else {
+				_, err = tableInput("x", props)
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want one containing %q", err, tt.want)
 			}
@@ -115,7 +126,12 @@ func TestTemplatesItCannotFollow(t *testing.T) {
 	}
 }
 
-func TestIndexesAndFifoTopicsCarryOver(t *testing.T) {
+// A second table and a sparse index, as the sweeper and the archive will
+// add them, are created in moto as the template declares them.
+func TestProvisionCreatesIndexesAndEveryTable(t *testing.T) {
+	ctx := context.Background()
+	cfg := mototest.Config(t)
+	db := dynamodb.NewFromConfig(cfg)
 	tmpl := parse(t, `
 Resources:
   T:
@@ -128,24 +144,37 @@ Resources:
         - IndexName: byG
           KeySchema: [{AttributeName: g, KeyType: HASH}]
           Projection: {ProjectionType: INCLUDE, NonKeyAttributes: [a, b]}
+        - IndexName: byGKeys
+          KeySchema: [{AttributeName: g, KeyType: HASH}, {AttributeName: k, KeyType: RANGE}]
+          Projection: {ProjectionType: KEYS_ONLY}
+  Archive:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: k, AttributeType: S}]
+      KeySchema: [{AttributeName: k, KeyType: HASH}]
+      BillingMode: PAY_PER_REQUEST
   Q:
     Type: AWS::SNS::Topic
-    Properties: {FifoTopic: true, ContentBasedDeduplication: true, KmsMasterKeyId: !Ref Key}
+    Properties: {DisplayName: q, KmsMasterKeyId: !Ref Key}
 `)
-	in, err := tableInput("x", tmpl.Resources["T"].Properties)
+	st, err := Provision(ctx, tmpl, mototest.Name(t, "stack"), db, sns.NewFromConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in.GlobalSecondaryIndexes) != 1 || aws.ToString(in.GlobalSecondaryIndexes[0].IndexName) != "byG" ||
-		len(in.GlobalSecondaryIndexes[0].Projection.NonKeyAttributes) != 2 {
-		t.Errorf("indexes = %+v", in.GlobalSecondaryIndexes)
+	if st.Refs["Archive"] == "" || st.Refs["Q"] == "" {
+		t.Errorf("created %v, want tables T and Archive and topic Q", st.Refs)
 	}
-	topic, err := topicInput("x-Q", tmpl.Resources["Q"].Properties)
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(st.Refs["T"])})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if aws.ToString(topic.Name) != "x-Q.fifo" || topic.Attributes["FifoTopic"] != "true" || topic.Attributes["ContentBasedDeduplication"] != "true" {
-		t.Errorf("topic = %s %v", aws.ToString(topic.Name), topic.Attributes)
+	got := map[string]string{}
+	for _, gsi := range out.Table.GlobalSecondaryIndexes {
+		got[aws.ToString(gsi.IndexName)] = fmt.Sprintf("%v %s %v", keyNames(gsi.KeySchema), gsi.Projection.ProjectionType, gsi.Projection.NonKeyAttributes)
+	}
+	want := map[string]string{"byG": "[g:HASH] INCLUDE [a b]", "byGKeys": "[g:HASH k:RANGE] KEYS_ONLY []"}
+	if !maps.Equal(got, want) {
+		t.Errorf("indexes = %v, want %v", got, want)
 	}
 }
 

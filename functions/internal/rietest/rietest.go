@@ -24,27 +24,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// Root returns the module root (the directory holding go.mod), where
-// template.yaml, the Makefile and events/ are.
-func Root(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
+)
 
 // GoTool returns the go command that runs this test.
 func GoTool(tb testing.TB) string {
@@ -74,7 +56,7 @@ const emulatorPkg = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aw
 func run(tb testing.TB, env []string, name string, args ...string) {
 	tb.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = Root(tb)
+	cmd.Dir = modroot.Dir(tb)
 	cmd.Env = append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
@@ -100,7 +82,7 @@ func emulatorBinary(tb testing.TB) string {
 	emulator.Lock()
 	defer emulator.Unlock()
 	if emulator.path == "" {
-		path := filepath.Join(Root(tb), ".build", "test", "aws-lambda-rie")
+		path := filepath.Join(modroot.Dir(tb), ".build", "test", "aws-lambda-rie")
 		run(tb, []string{"CGO_ENABLED=0"}, GoTool(tb), "build", "-o", path, emulatorPkg)
 		emulator.path = path
 	}

@@ -14,31 +14,15 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Template is a parsed CloudFormation template.
+// Template is the part of a parsed SAM template that tests and local tooling
+// read: Globals and the resources by logical ID.
 type Template struct {
-	Transform  []string
-	Parameters map[string]Parameter
-	Conditions map[string]any
-	Globals    map[string]any
-	// Resources holds every resource by logical ID. Fn::ForEach blocks,
-	// which have no logical ID until CloudFormation expands them, are in
-	// ForEach under their loop name instead.
+	Globals   map[string]any
 	Resources map[string]Resource
-	ForEach   map[string]any
-	Outputs   map[string]any
-}
-
-// Parameter is one entry of the Parameters section.
-type Parameter struct {
-	Type          string
-	Default       any
-	AllowedValues []any
-	Description   string
 }
 
 // Resource is one entry of the Resources section.
@@ -47,14 +31,7 @@ type Resource struct {
 	Condition  string
 	Properties map[string]any
 	Metadata   map[string]any
-	// DeletionPolicy and UpdateReplacePolicy are a string, or an intrinsic
-	// function under AWS::LanguageExtensions.
-	DeletionPolicy      any
-	UpdateReplacePolicy any
 }
-
-// ForEachPrefix starts the key of an AWS::LanguageExtensions loop.
-const ForEachPrefix = "Fn::ForEach::"
 
 // Load reads and parses the template at path.
 func Load(path string) (*Template, error) {
@@ -88,65 +65,21 @@ func Parse(data []byte) (*Template, error) {
 }
 
 func fromMap(top map[string]any) (*Template, error) {
-	t := &Template{
-		Parameters: map[string]Parameter{},
-		Resources:  map[string]Resource{},
-		ForEach:    map[string]any{},
-	}
-	switch tr := top["Transform"].(type) {
-	case nil:
-	case string:
-		t.Transform = []string{tr}
-	case []any:
-		for _, x := range tr {
-			s, ok := x.(string)
-			if !ok {
-				return nil, fmt.Errorf("template Transform: %v is not a name", x)
-			}
-			t.Transform = append(t.Transform, s)
-		}
-	default:
-		return nil, fmt.Errorf("template Transform is a %T", tr)
-	}
+	t := &Template{Resources: map[string]Resource{}}
 	var err error
-	if t.Conditions, err = section(top, "Conditions"); err != nil {
-		return nil, err
-	}
 	if t.Globals, err = section(top, "Globals"); err != nil {
 		return nil, err
-	}
-	if t.Outputs, err = section(top, "Outputs"); err != nil {
-		return nil, err
-	}
-	params, err := section(top, "Parameters")
-	if err != nil {
-		return nil, err
-	}
-	for name, raw := range params {
-		m, ok := raw.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("parameter %s is a %T, not a mapping", name, raw)
-		}
-		p := Parameter{Default: m["Default"]}
-		p.Type, _ = m["Type"].(string)
-		p.Description, _ = m["Description"].(string)
-		p.AllowedValues, _ = m["AllowedValues"].([]any)
-		t.Parameters[name] = p
 	}
 	resources, err := section(top, "Resources")
 	if err != nil {
 		return nil, err
 	}
 	for id, raw := range resources {
-		if strings.HasPrefix(id, ForEachPrefix) {
-			t.ForEach[strings.TrimPrefix(id, ForEachPrefix)] = raw
-			continue
-		}
 		m, ok := raw.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("resource %s is a %T, not a mapping", id, raw)
 		}
-		r := Resource{DeletionPolicy: m["DeletionPolicy"], UpdateReplacePolicy: m["UpdateReplacePolicy"]}
+		var r Resource
 		if r.Type, ok = m["Type"].(string); !ok {
 			return nil, fmt.Errorf("resource %s has no Type", id)
 		}
@@ -245,35 +178,4 @@ func Ref(v any) (string, bool) {
 	}
 	s, ok := m["Ref"].(string)
 	return s, ok
-}
-
-// GetAtt returns the resource and attribute of {"Fn::GetAtt": [resource, attribute]}.
-func GetAtt(v any) (resource, attribute string, ok bool) {
-	m, isMap := v.(map[string]any)
-	if !isMap || len(m) != 1 {
-		return "", "", false
-	}
-	args, isList := m["Fn::GetAtt"].([]any)
-	if !isList || len(args) != 2 {
-		return "", "", false
-	}
-	resource, ok1 := args[0].(string)
-	attribute, ok2 := args[1].(string)
-	return resource, attribute, ok1 && ok2
-}
-
-// Intrinsic returns the function name and argument of a one-key mapping that
-// is an intrinsic function or a condition reference ({"Fn::If": [...]},
-// {"Ref": x}, {"Condition": c}).
-func Intrinsic(v any) (name string, arg any, ok bool) {
-	m, isMap := v.(map[string]any)
-	if !isMap || len(m) != 1 {
-		return "", nil, false
-	}
-	for k, a := range m {
-		if k == "Ref" || k == "Condition" || strings.HasPrefix(k, "Fn::") {
-			return k, a, true
-		}
-	}
-	return "", nil, false
 }

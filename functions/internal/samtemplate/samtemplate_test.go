@@ -62,11 +62,6 @@ func TestParseRejects(t *testing.T) {
 }
 
 const sample = `
-Transform:
-  - AWS::LanguageExtensions
-  - AWS::Serverless-2016-10-31
-Parameters:
-  Mode: {Type: String, Default: basic, AllowedValues: [basic, none]}
 Globals:
   Function:
     Runtime: provided.al2023
@@ -80,25 +75,12 @@ Resources:
     Properties:
       Environment:
         Variables: {OWN: !Ref Mode, OVERRIDDEN: local}
-  Fn::ForEach::Subs:
-    - Email
-    - !Ref Emails
-    - Sub&{Email}: {Type: AWS::SNS::Subscription}
 `
 
 func TestTemplateSections(t *testing.T) {
 	tmpl, err := Parse([]byte(sample))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if want := []string{"AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"}; !reflect.DeepEqual(tmpl.Transform, want) {
-		t.Errorf("Transform = %v", tmpl.Transform)
-	}
-	if p := tmpl.Parameters["Mode"]; p.Type != "String" || p.Default != "basic" || len(p.AllowedValues) != 2 {
-		t.Errorf("parameter Mode = %+v", p)
-	}
-	if _, ok := tmpl.ForEach["Subs"]; !ok || len(tmpl.Resources) != 1 {
-		t.Errorf("ForEach = %v, resources = %v: the loop must not be taken for a resource", tmpl.ForEach, tmpl.Resources)
 	}
 	fn, err := tmpl.Resource("Fn", FunctionType)
 	if err != nil {
@@ -123,20 +105,11 @@ func TestTemplateSections(t *testing.T) {
 	}
 }
 
-func TestIntrinsicHelpers(t *testing.T) {
+func TestRef(t *testing.T) {
 	if r, ok := Ref(map[string]any{"Ref": "X"}); !ok || r != "X" {
 		t.Errorf("Ref = %q, %v", r, ok)
 	}
 	if _, ok := Ref(map[string]any{"Ref": "X", "Other": 1}); ok {
 		t.Error("Ref accepted a two-key mapping")
-	}
-	if res, att, ok := GetAtt(map[string]any{"Fn::GetAtt": []any{"T", "Arn"}}); !ok || res != "T" || att != "Arn" {
-		t.Errorf("GetAtt = %q %q %v", res, att, ok)
-	}
-	if name, _, ok := Intrinsic(map[string]any{"Fn::If": []any{}}); !ok || name != "Fn::If" {
-		t.Errorf("Intrinsic = %q %v", name, ok)
-	}
-	if _, _, ok := Intrinsic(map[string]any{"Sid": "x"}); ok {
-		t.Error("Intrinsic took a plain mapping for a function")
 	}
 }

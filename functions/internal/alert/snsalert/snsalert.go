@@ -32,12 +32,12 @@ func New(api API, topicARN string) *Publisher { return &Publisher{api: api, topi
 
 // Publish sends f and returns SNS's message id.
 func (p *Publisher) Publish(ctx context.Context, f alert.Failure) (string, error) {
-	msg, err := alert.SNSMessage(f)
+	msg, err := message(f)
 	if err != nil {
 		return "", err
 	}
 	attrs := map[string]types.MessageAttributeValue{}
-	for k, v := range alert.Attributes(f) {
+	for k, v := range Attributes(f) {
 		if v == "" {
 			continue // SNS refuses empty attribute values
 		}

@@ -1,11 +1,12 @@
-// Package slack posts NTS-failure alerts to a Slack channel through an
+// Package slacknotify posts NTS-failure alerts to a Slack channel through an
 // incoming webhook. Its Notifier is the handler of the Lambda function that
-// the alert topic invokes: it renders each alert (and each CloudWatch alarm,
-// which the deployment publishes to the same topic) as a Block Kit message,
-// posts it with slack-go, and retries what Slack or the network let it retry.
+// the alert topic invokes: it reads each SNS record as an alert (or a
+// CloudWatch alarm, which the deployment publishes to the same topic), has
+// package blockkit render it, posts it with slack-go (retry.go), and keeps
+// the error text Slack sends, which slack-go drops (transport.go).
 //
 // The webhook URL is a secret. Nothing this package logs or returns contains it.
-package slack
+package slacknotify
 
 import (
 	"context"
@@ -20,6 +21,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/blockkit"
 )
 
 // Notifier posts alerts and alarms to one Slack incoming webhook.
@@ -115,24 +117,13 @@ func decode(message string) (content, error) {
 		return content{}, fmt.Errorf("neither an NTS-failure alert nor a CloudWatch alarm: %w", err)
 	}
 	if f.ItemKey != "" {
-		return content{Message(f), "itemKey " + f.ItemKey,
+		return content{blockkit.Alert(f), "itemKey " + f.ItemKey,
 			[]any{"itemKey", f.ItemKey, "franchiseCorpNum", f.FranchiseCorpNum, "mid", f.MID}}, nil
 	}
 	var a events.CloudWatchAlarmSNSPayload
 	if json.Unmarshal([]byte(message), &a) == nil && a.AlarmName != "" {
-		return content{AlarmMessage(a), "alarm " + a.AlarmName,
+		return content{blockkit.Alarm(a), "alarm " + a.AlarmName,
 			[]any{"alarmName", a.AlarmName, "alarmState", a.NewStateValue}}, nil
 	}
 	return content{}, errors.New("neither an NTS-failure alert (no itemKey) nor a CloudWatch alarm (no AlarmName)")
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

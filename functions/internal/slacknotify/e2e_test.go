@@ -1,6 +1,6 @@
 //go:build integration
 
-package slack_test
+package slacknotify_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slack"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
@@ -78,7 +78,7 @@ func TestNTSFailureReachesSlackOnceAndEmailReadsAsSpecified(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	defer slackServer.Close()
-	n := slack.NewNotifier(slack.Config{WebhookURL: slackServer.URL, Retry: slack.DefaultRetry()}, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	n := slacknotify.NewNotifier(slacknotify.Config{WebhookURL: slackServer.URL, Retry: slacknotify.DefaultRetry()}, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 
 	envelopes := sub.Drain(t)
 	if len(envelopes) != 1 {

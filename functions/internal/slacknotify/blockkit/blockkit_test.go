@@ -1,4 +1,4 @@
-package slack
+package blockkit
 
 import (
 	"encoding/json"
@@ -17,43 +17,32 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/golden"
 )
 
-// eventsDir holds the SNS events that `sam local invoke SlackNotifierFunction -e` uses.
-const eventsDir = "../../../events"
-
-func loadEvent(tb testing.TB, name string) events.SNSEvent {
+// snsMessage is the Message of the one record in events/<name>, an SNS event
+// that `sam local invoke SlackNotifierFunction -e` uses.
+func snsMessage(tb testing.TB, name string) string {
 	tb.Helper()
-	path := filepath.Join(eventsDir, name)
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "events", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var ev events.SNSEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		tb.Fatalf("%s is not an SNS event: %v", path, err)
+	if err := json.Unmarshal(b, &ev); err != nil || len(ev.Records) != 1 {
+		tb.Fatalf("%s is not an SNS event of one record: %v", name, err)
 	}
-	if len(ev.Records) != 1 {
-		tb.Fatalf("%s has %d records, want 1 as SNS sends", path, len(ev.Records))
-	}
-	return ev
+	return ev.Records[0].SNS.Message
 }
 
-// sampleEvent is SNS delivering the alert that events/05-nts-305-failure.json raises.
-func sampleEvent(tb testing.TB) events.SNSEvent {
-	tb.Helper()
-	return loadEvent(tb, "sns-nts-failure.json")
-}
-
-// sampleFailure is the alert in the sample event: a 305 with result code TS4.
+// sampleFailure is the alert in events/sns-nts-failure.json: a 305 with result code TS4.
 func sampleFailure(tb testing.TB) alert.Failure {
 	tb.Helper()
-	f, err := alert.Decode([]byte(sampleEvent(tb).Records[0].SNS.Message))
+	f, err := alert.Decode([]byte(snsMessage(tb, "sns-nts-failure.json")))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return f
 }
 
-func TestMessageMatchesGoldenFiles(t *testing.T) {
+func TestAlertMatchesGoldenFiles(t *testing.T) {
 	tests := append(slices.Clone(alerttest.RenderCases),
 		alerttest.RenderCase{Name: "mrkdwn-characters-escaped", Edit: func(f *alert.Failure) { f.MgtKey = "<!channel>&*x*" }})
 	for _, tc := range tests {
@@ -61,7 +50,7 @@ func TestMessageMatchesGoldenFiles(t *testing.T) {
 			f := sampleFailure(t)
 			tc.Edit(&f)
 			// Escaped as slack-go sends it: & < > appear as \u0026 \u003c \u003e.
-			got, err := json.MarshalIndent(Message(f), "", "  ")
+			got, err := json.MarshalIndent(Alert(f), "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,26 +59,26 @@ func TestMessageMatchesGoldenFiles(t *testing.T) {
 	}
 }
 
-func TestAlarmMessageMatchesGoldenFile(t *testing.T) {
+func TestAlarmMatchesGoldenFile(t *testing.T) {
 	var alarm events.CloudWatchAlarmSNSPayload
-	if err := json.Unmarshal([]byte(loadEvent(t, "sns-cloudwatch-alarm.json").Records[0].SNS.Message), &alarm); err != nil {
+	if err := json.Unmarshal([]byte(snsMessage(t, "sns-cloudwatch-alarm.json")), &alarm); err != nil {
 		t.Fatal(err)
 	}
-	got, err := json.MarshalIndent(AlarmMessage(alarm), "", "  ")
+	got, err := json.MarshalIndent(Alarm(alarm), "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "alarm.golden.json", string(got)+"\n")
 }
 
-func TestMessageKeepsWithinSlackLimits(t *testing.T) {
+func TestAlertKeepsWithinSlackLimits(t *testing.T) {
 	f := sampleFailure(t)
 	f.FranchiseCorpNum = strings.Repeat("9", 500)
 	f.MgtKey = strings.Repeat("&", 3000)
 	f.NTSResultCode = strings.Repeat("오류", 2000)
 	f.MID = strings.Repeat("<", 4000)
 
-	msg := Message(f)
+	msg := Alert(f)
 	limit := func(what, text string, max int) {
 		t.Helper()
 		if n := utf8.RuneCountInString(text); n > max {

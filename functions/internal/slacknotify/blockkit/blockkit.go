@@ -1,4 +1,7 @@
-package slack
+// Package blockkit renders what the Slack notifier posts as Block Kit
+// messages: an NTS-failure alert, in the words of package alert, and a
+// CloudWatch alarm. It only builds messages; posting them is slacknotify's.
+package blockkit
 
 import (
 	"fmt"
@@ -13,7 +16,7 @@ import (
 
 // Slack's Block Kit limits, in characters. Slack rejects a message that
 // breaks one with 400 invalid_blocks, and a rejected alert is a lost alert, so
-// Message cuts text to fit instead.
+// Alert cuts text to fit instead.
 const (
 	headerLimit = 150
 	fieldLimit  = 2000
@@ -21,11 +24,11 @@ const (
 	textLimit   = 3000 // section text, context element text, the notification text
 )
 
-// Message is the Slack message for an NTS-failure alert: a header naming the
+// Alert is the Slack message for an NTS-failure alert: a header naming the
 // failure, the receipt's details as section fields under the result code's
 // meaning, what to do next, and a context line with when POPBiLL reported it
 // and the webhook message id (MID).
-func Message(f alert.Failure) *slackapi.WebhookMessage {
+func Alert(f alert.Failure) *slackapi.WebhookMessage {
 	var fields []*slackapi.TextBlockObject
 	for _, fact := range alert.Facts(f) {
 		fields = append(fields, markdown("*"+fact.Label+"*\n", fact.Value, fieldLimit))
@@ -51,10 +54,10 @@ func Message(f alert.Failure) *slackapi.WebhookMessage {
 	)
 }
 
-// AlarmMessage is the Slack message for a CloudWatch alarm: the deployment's
+// Alarm is the Slack message for a CloudWatch alarm: the deployment's
 // alarms (webhook errors, throttles, 5xx, Slack dead letters) publish to the
 // alert topic too.
-func AlarmMessage(a events.CloudWatchAlarmSNSPayload) *slackapi.WebhookMessage {
+func Alarm(a events.CloudWatchAlarmSNSPayload) *slackapi.WebhookMessage {
 	var description *slackapi.TextBlockObject
 	if a.AlarmDescription != "" {
 		description = markdown("", a.AlarmDescription, textLimit)

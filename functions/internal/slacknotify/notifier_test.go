@@ -1,4 +1,4 @@
-package slack
+package slacknotify
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +21,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/blockkit"
 )
 
 // webhookPath is the secret part of a webhook URL: no log line or error may contain it.
@@ -66,6 +70,41 @@ func (s *fakeSlack) requests() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.bodies
+}
+
+// loadEvent reads an SNS event from events/, where the samples for
+// `sam local invoke SlackNotifierFunction -e` are.
+func loadEvent(tb testing.TB, name string) events.SNSEvent {
+	tb.Helper()
+	path := filepath.Join("..", "..", "..", "events", name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ev events.SNSEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		tb.Fatalf("%s is not an SNS event: %v", path, err)
+	}
+	if len(ev.Records) != 1 {
+		tb.Fatalf("%s has %d records, want 1 as SNS sends", path, len(ev.Records))
+	}
+	return ev
+}
+
+// sampleEvent is SNS delivering the alert that events/05-nts-305-failure.json raises.
+func sampleEvent(tb testing.TB) events.SNSEvent {
+	tb.Helper()
+	return loadEvent(tb, "sns-nts-failure.json")
+}
+
+// sampleFailure is the alert in the sample event: a 305 with result code TS4.
+func sampleFailure(tb testing.TB) alert.Failure {
+	tb.Helper()
+	f, err := alert.Decode([]byte(sampleEvent(tb).Records[0].SNS.Message))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
 }
 
 // testNotifier is a Notifier whose waits are recorded instead of slept and
@@ -176,10 +215,10 @@ func TestHandleDeliversOrGivesUp(t *testing.T) {
 			if len(got) != tc.wantRequests {
 				t.Errorf("Slack got %d requests, want %d", len(got), tc.wantRequests)
 			}
-			want, _ := json.Marshal(Message(sampleFailure(t)))
+			want, _ := json.Marshal(blockkit.Alert(sampleFailure(t)))
 			for i, body := range got {
 				if !bytes.Equal(body, want) {
-					t.Errorf("request %d posted\n%s\nwant Message of the alert\n%s", i+1, body, want)
+					t.Errorf("request %d posted\n%s\nwant blockkit.Alert of the alert\n%s", i+1, body, want)
 				}
 			}
 			if !slices.Equal(tn.sleeps, tc.wantSleeps) {
@@ -308,7 +347,7 @@ func TestSampleAlertEventIsWhatThePublisherSends(t *testing.T) {
 	if got := alert.Subject(f); sns.Subject != got {
 		t.Errorf("sample Subject = %q, the publisher sends %q", sns.Subject, got)
 	}
-	for k, v := range alert.Attributes(f) {
+	for k, v := range snsalert.Attributes(f) {
 		attr, _ := sns.MessageAttributes[k].(map[string]any)
 		if attr["Type"] != "String" || attr["Value"] != v {
 			t.Errorf("sample attribute %s = %v, want String %q", k, sns.MessageAttributes[k], v)
