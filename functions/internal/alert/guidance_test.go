@@ -20,7 +20,9 @@ func TestEveryRejectionCodeHasGuidance(t *testing.T) {
 		{"TS1", true}, {"TS2", true}, {"TS3", true}, {"TS4", true}, {"TS7", true},
 		{"TS99", false}, {"", false}, {"0000", false},
 	}
-	hangul := func(s string) bool { return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) >= 0 }
+	hangul := func(s string) bool {
+		return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) >= 0
+	}
 	seen := map[string]string{}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {
