@@ -2,10 +2,12 @@
 // topic invokes: it posts each alert, and each CloudWatch alarm on the same
 // topic, to a Slack channel.
 //
-// Configuration, read once per cold start (exactly one of the two):
+// Configuration, read once per cold start (config.ReadSlackWebhookURL,
+// config.ReadSlackLedgerTable):
 //
 //	SLACK_WEBHOOK_PARAM  name of the SSM SecureString holding the incoming webhook URL
-//	SLACK_WEBHOOK_URL    the webhook URL itself, for local runs
+//	SLACK_WEBHOOK_URL    the webhook URL itself, for local runs (exactly one of the two)
+//	SLACK_LEDGER_TABLE   DynamoDB table of the alerts posted; empty: kept in memory
 package main
 
 import (
@@ -18,10 +20,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/ledger"
 )
 
 func main() {
@@ -43,6 +47,10 @@ func setup(ctx context.Context, logger *slog.Logger) (*slacknotify.Notifier, err
 	if err != nil {
 		return nil, err
 	}
+	var posted slacknotify.Ledger = slacknotify.NewMemoryLedger()
+	if table := config.ReadSlackLedgerTable(os.Getenv); table != "" {
+		posted = ledger.NewDynamo(dynamodb.NewFromConfig(awsCfg), table)
+	}
 	cfg := slacknotify.Config{WebhookURL: webhookURL, Retry: slacknotify.DefaultRetry()}
-	return slacknotify.NewNotifier(cfg, &http.Client{Timeout: slacknotify.RequestTimeout}, logger), nil
+	return slacknotify.NewNotifier(cfg, &http.Client{Timeout: slacknotify.RequestTimeout}, posted, logger), nil
 }

@@ -15,7 +15,17 @@ const (
 	SlackWebhookParam = "SLACK_WEBHOOK_PARAM"
 	// SlackWebhookURL is the webhook URL itself, for local runs.
 	SlackWebhookURL = "SLACK_WEBHOOK_URL"
+	// SlackLedgerTable names the DynamoDB table where the notifier records
+	// the alerts it posted, so that it posts each once. Empty (local runs):
+	// the record is kept in the process's memory.
+	SlackLedgerTable = "SLACK_LEDGER_TABLE"
 )
+
+// ReadSlackLedgerTable returns the notifier's ledger table, or "" for a
+// ledger in memory.
+func ReadSlackLedgerTable(getenv func(string) string) string {
+	return strings.TrimSpace(getenv(SlackLedgerTable))
+}
 
 // ReadSlackWebhookURL reads the Slack notifier's webhook URL from
 // SLACK_WEBHOOK_PARAM (through ssmAPI, decrypted) or SLACK_WEBHOOK_URL, and

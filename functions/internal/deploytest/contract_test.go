@@ -17,6 +17,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/ledger"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
@@ -40,7 +41,7 @@ var functions = []struct {
 	env, localOnly []string
 }{
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
-	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
+	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
 }
 
 // sdkEndpoint is the AWS SDK's own variable that points every client at an
@@ -194,6 +195,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 		}},
 		{"SlackNotifierFunction", [][]grant{
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackWebhookParam")),
+			grants(callsOf[ledger.API]("dynamodb"), getAtt("SlackLedgerTable", "Arn")),
 			parameterKey,
 		}},
 	}
@@ -386,4 +388,20 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	sort.Strings(s)
 	return s
+}
+
+// TestSlackLedgerTableIsWhatTheLedgerWrites keeps the notifier's ledger table
+// keyed and expiring on the attributes ledger.Dynamo writes.
+func TestSlackLedgerTableIsWhatTheLedgerWrites(t *testing.T) {
+	table, err := loadTemplate(t).Resource("SlackLedgerTable", "AWS::DynamoDB::Table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := table.Properties
+	if want := []any{map[string]any{"AttributeName": ledger.KeyAttribute, "KeyType": "HASH"}}; !reflect.DeepEqual(p["KeySchema"], want) {
+		t.Errorf("KeySchema = %v, want %v", p["KeySchema"], want)
+	}
+	if want := map[string]any{"AttributeName": ledger.ExpiresAttribute, "Enabled": true}; !reflect.DeepEqual(p["TimeToLiveSpecification"], want) {
+		t.Errorf("TimeToLiveSpecification = %v, want %v: entries would never expire", p["TimeToLiveSpecification"], want)
+	}
 }

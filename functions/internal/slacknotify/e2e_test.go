@@ -78,7 +78,7 @@ func TestNTSFailureReachesSlackOnceAndEmailReadsAsSpecified(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	defer slackServer.Close()
-	n := slacknotify.NewNotifier(slacknotify.Config{WebhookURL: slackServer.URL, Retry: slacknotify.DefaultRetry()}, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	n := slacknotify.NewNotifier(slacknotify.Config{WebhookURL: slackServer.URL, Retry: slacknotify.DefaultRetry()}, nil, slacknotify.NewMemoryLedger(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 
 	envelopes := sub.Drain(t)
 	if len(envelopes) != 1 {

@@ -10,11 +10,14 @@ package slacknotify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,28 +27,52 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/blockkit"
 )
 
-// Notifier posts alerts and alarms to one Slack incoming webhook.
+// Notifier posts alerts and alarms to one Slack incoming webhook, each once.
 type Notifier struct {
 	webhookURL string
 	client     *http.Client
 	retry      Retry
+	ledger     Ledger
 	log        *slog.Logger
+	now        func() time.Time
 	// sleep waits between attempts; tests replace it to run without waiting.
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // NewNotifier returns a Notifier that posts to cfg.WebhookURL with client
-// (nil: one with RequestTimeout). The client's Timeout bounds each attempt.
-// The Notifier uses a copy of client whose transport also keeps Slack's error
-// text, which slack-go drops.
-func NewNotifier(cfg Config, client *http.Client, log *slog.Logger) *Notifier {
+// (nil: one with RequestTimeout) and records what it posted in ledger. The
+// client's Timeout bounds each attempt. The Notifier uses a copy of client
+// whose transport also keeps Slack's error text, which slack-go drops.
+func NewNotifier(cfg Config, client *http.Client, ledger Ledger, log *slog.Logger) *Notifier {
+	if ledger == nil || log == nil {
+		panic("slacknotify.NewNotifier: ledger and log are required")
+	}
 	if client == nil {
 		client = &http.Client{Timeout: RequestTimeout}
 	}
 	c := *client
 	c.Transport = recordingTransport{base: client.Transport}
-	return &Notifier{webhookURL: cfg.WebhookURL, client: &c, retry: cfg.Retry, log: log, sleep: sleep}
+	return &Notifier{webhookURL: cfg.WebhookURL, client: &c, retry: cfg.Retry, ledger: ledger, log: log, sleep: sleep, now: time.Now}
 }
+
+// NotPostedError is what Handle returns when a record was not posted. Lambda
+// reports its type name, NotPostedError, as the invocation's errorType, which
+// the dead-letter queue's messages and the error metrics show.
+type NotPostedError struct {
+	// Records says, per record, what was not posted and why.
+	Records []error
+}
+
+func (e *NotPostedError) Error() string {
+	reasons := make([]string, len(e.Records))
+	for i, err := range e.Records {
+		reasons[i] = err.Error()
+	}
+	return "not posted to Slack: " + strings.Join(reasons, "; ")
+}
+
+// Unwrap lets errors.Is and errors.As see each record's error.
+func (e *NotPostedError) Unwrap() []error { return e.Records }
 
 // Handle posts the alert or alarm in each SNS record to Slack, and logs one
 // line per record. It returns an error when any record could not be posted,
@@ -53,13 +80,16 @@ func NewNotifier(cfg Config, client *http.Client, log *slog.Logger) *Notifier {
 // the event to its dead-letter queue, where it is kept rather than lost.
 // (SNS invokes a function with one record at a time.)
 func (n *Notifier) Handle(ctx context.Context, ev events.SNSEvent) error {
-	var errs []error
+	var failed NotPostedError
 	for _, rec := range ev.Records {
 		if err := n.notify(ctx, rec.SNS); err != nil {
-			errs = append(errs, err)
+			failed.Records = append(failed.Records, err)
 		}
 	}
-	return errors.Join(errs...)
+	if len(failed.Records) > 0 {
+		return &failed
+	}
+	return nil
 }
 
 // Outcomes of a record, as logged.
@@ -68,6 +98,8 @@ const (
 	outcomeRejected    = "rejected"    // Slack refused the message: retrying cannot help
 	outcomeFailed      = "failed"      // Slack or the network kept failing: retrying later may help
 	outcomeUndecodable = "undecodable" // the SNS message is neither an alert nor an alarm
+	outcomeDuplicate   = "duplicate"   // posted before (an SNS redelivery, or a second publish of the alert)
+	outcomeHeld        = "held"        // another invocation is posting it now; Lambda retries this one
 )
 
 func (n *Notifier) notify(ctx context.Context, sns events.SNSEntity) error {
@@ -78,12 +110,33 @@ func (n *Notifier) notify(ctx context.Context, sns events.SNSEntity) error {
 		return fmt.Errorf("SNS message %s: %w", sns.MessageID, err)
 	}
 
-	log = log.With(c.logAttrs...)
+	id := alertID(sns, c)
+	log = log.With(append(c.logAttrs, "alertId", id)...)
+	owner := sns.MessageID + "/" + randomID()
+	claim, err := n.ledger.Claim(ctx, id, owner, n.now(), PostLease)
+	switch {
+	case err != nil:
+		log.ErrorContext(ctx, "slack message not sent", "outcome", outcomeFailed, "attempts", 0, "error", "the post ledger could not be read")
+		return fmt.Errorf("SNS message %s, %s: post ledger: %w", sns.MessageID, c.about, err)
+	case claim.Posted:
+		log.InfoContext(ctx, "slack message not sent", "outcome", outcomeDuplicate, "attempts", 0)
+		return nil
+	case !claim.Claimed:
+		log.WarnContext(ctx, "slack message not sent", "outcome", outcomeHeld, "attempts", 0, "heldUntil", claim.HeldUntil.UTC().Format(time.RFC3339))
+		return fmt.Errorf("SNS message %s, %s: another invocation is posting it until %s", sns.MessageID, c.about, claim.HeldUntil.UTC().Format(time.RFC3339))
+	}
 	attempts, err := n.post(ctx, c.msg)
 	if err == nil {
-		log.InfoContext(ctx, "slack message sent", "outcome", outcomePosted, "attempts", attempts)
+		outcome := outcomePosted
+		if err := n.ledger.MarkPosted(context.WithoutCancel(ctx), id, owner, n.now()); err != nil {
+			// Posted but not recorded: a redelivery after the lease could post
+			// it again. Nothing to retry now: the message is in the channel.
+			outcome = "posted-unrecorded"
+		}
+		log.InfoContext(ctx, "slack message sent", "outcome", outcome, "attempts", attempts)
 		return nil
 	}
+	_ = n.ledger.Release(context.WithoutCancel(ctx), id, owner)
 	outcome := outcomeFailed
 	attrs := []any{"attempts", attempts, "error", err.Error()}
 	var de *deliveryError
@@ -107,6 +160,31 @@ type content struct {
 	msg      *slackapi.WebhookMessage
 	about    string // e.g. "itemKey 022122116191200001", for errors
 	logAttrs []any
+	// id is the alert's stable id when the message itself gives one.
+	id string
+}
+
+// alertID is the stable id that the ledger knows an alert by: the alertId
+// message attribute the webhook sets (itemKey/kind), the same for every
+// publish of the alert; for an alarm, its name, new state and time, the same
+// for every delivery of one transition; else the SNS message id, which
+// deduplicates SNS's own redeliveries only.
+func alertID(sns events.SNSEntity, c content) string {
+	if attr, ok := sns.MessageAttributes["alertId"].(map[string]any); ok {
+		if v, ok := attr["Value"].(string); ok && v != "" {
+			return v
+		}
+	}
+	if c.id != "" {
+		return c.id
+	}
+	return "sns/" + sns.MessageID
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // decode reads an SNS message: an NTS-failure alert, or a CloudWatch alarm,
@@ -118,12 +196,13 @@ func decode(message string) (content, error) {
 	}
 	if f.ItemKey != "" {
 		return content{blockkit.Alert(f), "itemKey " + f.ItemKey,
-			[]any{"itemKey", f.ItemKey, "franchiseCorpNum", f.FranchiseCorpNum, "mid", f.MID}}, nil
+			[]any{"itemKey", f.ItemKey, "franchiseCorpNum", f.FranchiseCorpNum, "mid", f.MID}, ""}, nil
 	}
 	var a events.CloudWatchAlarmSNSPayload
 	if json.Unmarshal([]byte(message), &a) == nil && a.AlarmName != "" {
 		return content{blockkit.Alarm(a), "alarm " + a.AlarmName,
-			[]any{"alarmName", a.AlarmName, "alarmState", a.NewStateValue}}, nil
+			[]any{"alarmName", a.AlarmName, "alarmState", a.NewStateValue},
+			"alarm/" + a.AlarmName + "/" + a.NewStateValue + "/" + a.StateChangeTime}, nil
 	}
 	return content{}, errors.New("neither an NTS-failure alert (no itemKey) nor a CloudWatch alarm (no AlarmName)")
 }

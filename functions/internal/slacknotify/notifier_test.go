@@ -117,7 +117,7 @@ type testNotifier struct {
 
 func newTestNotifier(webhookURL string, client *http.Client, retry Retry) *testNotifier {
 	tn := &testNotifier{}
-	tn.Notifier = NewNotifier(Config{WebhookURL: webhookURL, Retry: retry}, client,
+	tn.Notifier = NewNotifier(Config{WebhookURL: webhookURL, Retry: retry}, client, NewMemoryLedger(),
 		slog.New(slog.NewJSONHandler(&tn.logs, nil)))
 	tn.sleep = func(_ context.Context, d time.Duration) error {
 		tn.sleeps = append(tn.sleeps, d)

@@ -1,0 +1,61 @@
+package slacknotify
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+type entry struct {
+	owner  string
+	until  time.Time
+	posted bool
+}
+
+// MemoryLedger is the Ledger in this process's memory, for local runs, where
+// one process is the whole deployment.
+type MemoryLedger struct {
+	mu      sync.Mutex
+	entries map[string]entry
+}
+
+var _ Ledger = (*MemoryLedger)(nil)
+
+// NewMemoryLedger returns an empty ledger.
+func NewMemoryLedger() *MemoryLedger { return &MemoryLedger{entries: map[string]entry{}} }
+
+// Claim implements Ledger.
+func (m *MemoryLedger) Claim(_ context.Context, id, owner string, now time.Time, lease time.Duration) (Claim, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[id]
+	switch {
+	case ok && e.posted:
+		return Claim{Posted: true}, nil
+	case ok && e.owner != owner && now.Before(e.until):
+		return Claim{HeldUntil: e.until}, nil
+	}
+	m.entries[id] = entry{owner: owner, until: now.Add(lease)}
+	return Claim{Claimed: true}, nil
+}
+
+// MarkPosted implements Ledger.
+func (m *MemoryLedger) MarkPosted(_ context.Context, id, owner string, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.entries[id]; ok && e.owner == owner {
+		e.posted = true
+		m.entries[id] = e
+	}
+	return nil
+}
+
+// Release implements Ledger.
+func (m *MemoryLedger) Release(_ context.Context, id, owner string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.entries[id]; ok && e.owner == owner && !e.posted {
+		delete(m.entries, id)
+	}
+	return nil
+}
