@@ -77,16 +77,53 @@ type Store interface {
 	// stateCode is smaller; otherwise it leaves the item as it is.
 	Apply(ctx context.Context, r Delivery) (Result, error)
 	// ClaimAlert takes the item's pending alert for owner until now+lease, so
-	// that concurrent deliveries do not both publish it. It returns the alert
-	// and true, or false when no alert is pending or another owner's lease has
-	// not expired.
-	ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error)
+	// that concurrent deliveries do not both publish it. A claim by the owner
+	// that already holds the lease succeeds again (an SDK retry of a claim
+	// whose answer was lost). When it does not claim, the Claim says why, as
+	// read from the item: already sent, held by another owner, or nothing owed.
+	ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (Claim, error)
 	// ReleaseAlert gives back owner's claim after a failed publish, so that the
 	// next delivery can publish without waiting for the lease to expire.
 	ReleaseAlert(ctx context.Context, itemKey, owner string) error
 	// MarkAlertSent records a successful publish; the alert is then never
 	// published again. Marking an alert that is no longer pending is not an error.
 	MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error
+}
+
+// ClaimStatus is what ClaimAlert found.
+type ClaimStatus int
+
+// The answers of ClaimAlert.
+const (
+	// NothingOwed: no item, or an item with no alert.
+	NothingOwed ClaimStatus = iota
+	// Claimed: the caller holds the lease and publishes.
+	Claimed
+	// AlreadySent: the alert was published and recorded.
+	AlreadySent
+	// HeldByAnother: another owner's lease has not expired.
+	HeldByAnother
+)
+
+var claimStatusNames = [...]string{"nothing-owed", "claimed", "already-sent", "held-by-another"}
+
+func (c ClaimStatus) String() string {
+	if int(c) < len(claimStatusNames) {
+		return claimStatusNames[c]
+	}
+	return "unknown"
+}
+
+// Claim is ClaimAlert's answer, each field read from the item.
+type Claim struct {
+	Status ClaimStatus
+	// Payload is the alert to publish when Claimed.
+	Payload []byte
+	// MessageID is the recorded publish when AlreadySent.
+	MessageID string
+	// HeldBy and HeldUntil are the other lease when HeldByAnother.
+	HeldBy    string
+	HeldUntil time.Time
 }
 
 // Reader looks items up. It is apart from Store so that the webhook, which

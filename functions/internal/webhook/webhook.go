@@ -203,17 +203,18 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
 	owner := r.id + "/" + randomID()
-	payload, claimed, err := h.store.ClaimAlert(ctx, itemKey, owner, h.now(), AlertLease)
+	claim, err := h.store.ClaimAlert(ctx, itemKey, owner, h.now(), AlertLease)
 	if err != nil {
 		r.alert = "claim-failed"
 		return fail(Unavailable, retry, err)
 	}
-	if !claimed {
-		// Another delivery holds the lease: it publishes, or fails and is retried.
-		r.alert = "held-by-another-delivery"
+	if claim.Status != state.Claimed {
+		// Read from the item: sent already, or another delivery's lease runs
+		// (it publishes, or fails and is retried), or nothing is owed.
+		r.alert = claim.Status.String()
 		return nil
 	}
-	f, err := alert.Decode(payload)
+	f, err := alert.Decode(claim.Payload)
 	if err != nil {
 		r.alert = "unreadable"
 		_ = h.store.ReleaseAlert(ctx, itemKey, owner)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -656,5 +657,54 @@ func everyRequestLogsOneLineWithItsOutcome(t *testing.T, newEnv newEnvFunc) {
 	}
 	if r, _ := lines[2]["reason"].(string); !strings.Contains(r, "authentication") {
 		t.Errorf("rejected line's reason %q does not say why", r)
+	}
+}
+
+// retriedClaim answers the first claim as the SDK does when a claim's answer
+// is lost after it committed: it retries the same call, and answers that.
+type retriedClaim struct {
+	state.Store
+	once sync.Once
+}
+
+func (s *retriedClaim) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
+	retry := false
+	s.once.Do(func() { retry = true })
+	if retry {
+		if _, err := s.Store.ClaimAlert(ctx, itemKey, owner, now, lease); err != nil {
+			return state.Claim{}, err
+		}
+	}
+	return s.Store.ClaimAlert(ctx, itemKey, owner, now, lease)
+}
+
+func TestAnAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T) {
+	spec(t, anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries)
+}
+
+func anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T, newEnv newEnvFunc) {
+	cases := []struct {
+		name string
+		// store wraps the env's store as the handler sees it.
+		store  func(state.Store) state.Store
+		states []any
+		alerts int
+	}{
+		{"a claim retried after its answer was lost publishes", func(s state.Store) state.Store { return &retriedClaim{Store: s} }, []any{305}, 1},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			v, _ := auth.New(auth.Basic, credential)
+			h := webhook.New(webhook.Rules{Auth: v}, tc.store(e.store), e.publisher, slog.New(slog.NewJSONHandler(e.logs, nil)))
+			key := fmt.Sprintf("0221221161919%05d", i)
+			for j, sc := range tc.states {
+				resp, _ := h.Handle(context.Background(), request(fmt.Sprintf("mid-%d", j), body(key, sc, nil), nil))
+				wantOK(t, resp)
+			}
+			if got := len(e.delivered(t)); got != tc.alerts {
+				t.Errorf("%d alerts published, want %d", got, tc.alerts)
+			}
+		})
 	}
 }

@@ -128,18 +128,29 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 	return res, err
 }
 
-// ClaimAlert leases a pending alert whose lease is free or expired.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
-	var payload []byte
+// ClaimAlert leases a pending alert whose lease is free, expired, or owner's.
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
+	var c state.Claim
 	err := s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
-		if !found || r.AlertStatus != state.AlertPending || (r.LeaseOwner != "" && !r.LeaseUntil.Before(now)) {
+		switch {
+		case !found || r.AlertStatus == "":
+			c = state.Claim{Status: state.NothingOwed}
+			return errUnchanged
+		case r.AlertStatus == state.AlertSent:
+			c = state.Claim{Status: state.AlreadySent, MessageID: r.AlertMessageID}
+			return errUnchanged
+		case r.LeaseOwner != "" && r.LeaseOwner != owner && !r.LeaseUntil.Before(now):
+			c = state.Claim{Status: state.HeldByAnother, HeldBy: r.LeaseOwner, HeldUntil: r.LeaseUntil}
 			return errUnchanged
 		}
 		r.LeaseOwner, r.LeaseUntil = owner, now.Add(lease)
-		payload = r.AlertPayload
+		c = state.Claim{Status: state.Claimed, Payload: r.AlertPayload}
 		return nil
 	})
-	return payload, payload != nil, err
+	if err != nil {
+		return state.Claim{}, err
+	}
+	return c, nil
 }
 
 // ReleaseAlert drops owner's lease, if it still holds it.

@@ -248,24 +248,58 @@ func getS(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
-// ClaimAlert sets a lease on a pending alert whose lease is free or expired.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
+// ClaimAlert sets a lease on a pending alert whose lease is free, expired, or
+// already owner's. A failed condition returns the old item, from which the
+// answer is read.
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
 	u := newUpdate()
-	u.setAttr(attrOwner, str(owner))
+	ownerValue := u.value(str(owner))
+	u.set = append(u.set, u.name(attrOwner)+" = "+ownerValue)
 	u.setAttr(attrUntil, num(now.Add(lease).UnixMilli()))
-	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s)",
-		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil), u.value(num(now.UnixMilli())))
+	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s OR %s = %s)",
+		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil),
+		u.value(num(now.UnixMilli())), u.name(attrOwner), ownerValue)
 	in := s.input(itemKey, u, cond)
 	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	out, err := s.api.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
-		return nil, false, nil
+		return refusedClaim(itemKey, ccf.Item, now)
 	case err != nil:
-		return nil, false, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
+		return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
 	}
-	return []byte(getS(out.Attributes, attrPayload)), true, nil
+	return state.Claim{Status: state.Claimed, Payload: []byte(getS(out.Attributes, attrPayload))}, nil
+}
+
+// refusedClaim reads why a claim's condition failed from the old item.
+func refusedClaim(itemKey string, old map[string]types.AttributeValue, now time.Time) (state.Claim, error) {
+	switch getS(old, attrAlert) {
+	case state.AlertSent:
+		return state.Claim{Status: state.AlreadySent, MessageID: getS(old, attrMsgID)}, nil
+	case state.AlertPending:
+		until, err := decodeMillis(old, attrUntil)
+		if err != nil || until.UnixMilli() < now.UnixMilli() {
+			// The condition failed on an alert this reading says was free:
+			// an answer not to guess at.
+			return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: refused, but the item shows no other lease", itemKey)
+		}
+		return state.Claim{Status: state.HeldByAnother, HeldBy: getS(old, attrOwner), HeldUntil: until}, nil
+	}
+	return state.Claim{Status: state.NothingOwed}, nil
+}
+
+func decodeMillis(item map[string]types.AttributeValue, name string) (time.Time, error) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return time.Time{}, fmt.Errorf("dynamostore: no numeric %s", name)
+	}
+	ms, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("dynamostore: %s %q: %w", name, n.Value, err)
+	}
+	return time.UnixMilli(ms), nil
 }
 
 // ReleaseAlert removes owner's lease, if it still holds it.
