@@ -183,6 +183,7 @@ func Attributes(f Failure) map[string]string {
 		"stateCode":        fmt.Sprint(f.StateCode),
 		"eventType":        f.EventType,
 		"franchiseCorpNum": f.FranchiseCorpNum,
+		"alertId":          IDOf(f),
 	}
 }
 

@@ -37,6 +37,23 @@ const (
 	AlertSent    = "sent"
 )
 
+// Alert kinds. An item has one alert slot: a failure alert replaces an
+// overdue one (the NTS result is then known), and an overdue alert is raised
+// only into an empty slot.
+const (
+	// AlertFailure is owed by the first authenticated 305 of a cashbill.
+	AlertFailure = "failure"
+	// AlertOverdue is owed by a cashbill that waited too long for its NTS result.
+	AlertOverdue = "overdue"
+)
+
+// FailureRecorded reports whether an item with this alert slot already owes
+// or has sent its failure alert. A slot with a status and no kind is a
+// failure alert stored before kinds existed.
+func FailureRecorded(kind, status string) bool {
+	return status != "" && kind != AlertOverdue
+}
+
 // Delivery is one accepted delivery, as Apply takes it.
 type Delivery struct {
 	Event      cashbill.Event
@@ -44,8 +61,9 @@ type Delivery struct {
 	ReceivedAt time.Time
 	// Body is the raw request body: fields POPBiLL adds later are kept in it.
 	Body []byte
-	// Alert, when set, is owed if this delivery raises the state: it is stored
-	// as pending, to be claimed and published.
+	// Alert, when set, is the failure alert of a 305. It is stored as
+	// pending, to be claimed and published, unless the item already holds a
+	// failure alert, whether or not the delivery raises the state.
 	Alert []byte
 }
 
@@ -66,6 +84,7 @@ type Item struct {
 	ReceivedAt time.Time      `json:"receivedAt"`
 	// Body is the raw body of the delivery that set the state: always one JSON object.
 	Body           json.RawMessage `json:"body"`
+	AlertKind      string          `json:"alertKind,omitempty"`
 	AlertStatus    string          `json:"alertStatus,omitempty"`
 	AlertMessageID string          `json:"alertMessageId,omitempty"`
 	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
@@ -85,9 +104,11 @@ type Store interface {
 	// ReleaseAlert gives back owner's claim after a failed publish, so that the
 	// next delivery can publish without waiting for the lease to expire.
 	ReleaseAlert(ctx context.Context, itemKey, owner string) error
-	// MarkAlertSent records a successful publish; the alert is then never
-	// published again. Marking an alert that is no longer pending is not an error.
-	MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error
+	// MarkAlertSent records owner's successful publish; the alert is then never
+	// published again. Marking an alert that is no longer pending, or whose
+	// lease owner has since changed (its lease expired and another took it, or
+	// a failure alert replaced an overdue one), is not an error and changes nothing.
+	MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error
 }
 
 // ClaimStatus is what ClaimAlert found.

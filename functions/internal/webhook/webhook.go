@@ -228,7 +228,7 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation
 		return fail(Unavailable, retry, err)
 	}
 	r.alert, r.alertMessageID = "published", id
-	if err := h.store.MarkAlertSent(context.WithoutCancel(ctx), itemKey, id, h.now()); err != nil {
+	if err := h.store.MarkAlertSent(context.WithoutCancel(ctx), itemKey, owner, id, h.now()); err != nil {
 		// The alert went out. Answering 5xx would make POPBiLL retry and page
 		// again; the lease keeps other deliveries off it while it runs.
 		r.alert = "published-unrecorded"
@@ -244,6 +244,7 @@ func failure(ev cashbill.Event, mid string) alert.Failure {
 		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
 		NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT, EventDT: ev.EventDT,
 		EventType: ev.EventType, IssueDT: ev.IssueDT, MID: mid,
+		Kind: alert.KindFailure, AlertID: alert.ID(ev.ItemKey, alert.KindFailure),
 	}
 }
 

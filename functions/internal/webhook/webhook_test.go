@@ -359,12 +359,13 @@ func nTSFailureIsAlertedExactlyOnce(t *testing.T, newEnv newEnvFunc) {
 		ItemKey: key, FranchiseCorpNum: "6798700433", MgtKey: "20221221-001", ConfirmNum: "TB0001146",
 		TradeDate: "20221221", StateCode: 305, NTSResultCode: "TS4", NTSResultDT: "20221222100033",
 		EventDT: "20221222100033", EventType: "NTS", IssueDT: "20221221161912", MID: "mid-first",
+		Kind: "failure", AlertID: key + "/failure",
 	}
 	if f != want {
 		t.Errorf("alert = %+v\nwant    %+v", f, want)
 	}
-	if a := got[0].MessageAttributes; a != nil && a["franchiseCorpNum"].Value != "6798700433" {
-		t.Errorf("franchiseCorpNum attribute %q", a["franchiseCorpNum"].Value)
+	if a := got[0].MessageAttributes; a != nil && (a["franchiseCorpNum"].Value != "6798700433" || a["alertId"].Value != key+"/failure") {
+		t.Errorf("attributes franchiseCorpNum %q alertId %q, want 6798700433 and %s/failure", a["franchiseCorpNum"].Value, a["alertId"].Value, key)
 	}
 	it, _ := e.stored(t, key)
 	if it.AlertStatus != state.AlertSent || it.AlertMessageID != got[0].MessageId {
@@ -678,6 +679,8 @@ func (s *retriedClaim) ClaimAlert(ctx context.Context, itemKey, owner string, no
 	return s.Store.ClaimAlert(ctx, itemKey, owner, now, lease)
 }
 
+func asIs(s state.Store) state.Store { return s }
+
 func TestAnAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T) {
 	spec(t, anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries)
 }
@@ -691,6 +694,9 @@ func anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T, newE
 		alerts int
 	}{
 		{"a claim retried after its answer was lost publishes", func(s state.Store) state.Store { return &retriedClaim{Store: s} }, []any{305}, 1},
+		{"400 then 305 alerts", asIs, []any{400, 305}, 1},
+		{"999 then 305 alerts", asIs, []any{999, 305}, 1},
+		{"305, 400, 305 alerts once", asIs, []any{305, 400, 305}, 1},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ func Failure(itemKey string) alert.Failure {
 		ConfirmNum: "TB0001146", TradeDate: "20221221", StateCode: 305,
 		NTSResultCode: "TS4", NTSResultDT: "20221222100033", EventDT: "20221222100033",
 		EventType: "NTS", MID: "016120000002-1777d55c2c41492ab06826d",
+		Kind: alert.KindFailure, AlertID: alert.ID(itemKey, alert.KindFailure),
 	}
 }
 

@@ -111,21 +111,36 @@ func (s *Store) change(ctx context.Context, itemKey string, fn func(r *leasedIte
 func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, error) {
 	var res state.Result
 	err := s.change(ctx, in.Event.ItemKey, func(r *leasedItem, found bool) error {
+		owesFailure := in.Alert != nil && !state.FailureRecorded(r.AlertKind, r.AlertStatus)
 		if found && r.Event.StateCode >= in.Event.StateCode {
-			res = state.Result{Outcome: state.Stale, StateCode: r.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
+			res = state.Result{Outcome: state.Stale, StateCode: r.Event.StateCode}
 			if r.Event.StateCode == in.Event.StateCode {
 				res.Outcome = state.Duplicate
 			}
-			return errUnchanged
+			if !owesFailure {
+				res.AlertPending = r.AlertStatus == state.AlertPending
+				return errUnchanged
+			}
+			// A 305 that does not raise the state still owes its alert.
+			r.setFailureAlert(in.Alert)
+			res.AlertPending = true
+			return nil
 		}
 		r.Event, r.MID, r.ReceivedAt, r.Body = in.Event, in.MID, in.ReceivedAt.UTC(), in.Body
-		if in.Alert != nil {
-			r.AlertStatus, r.AlertPayload = state.AlertPending, in.Alert
+		if owesFailure {
+			r.setFailureAlert(in.Alert)
 		}
 		res = state.Result{Outcome: state.Stored, StateCode: in.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
 		return nil
 	})
 	return res, err
+}
+
+// setFailureAlert fills the slot with a pending failure alert, replacing an
+// overdue alert with its lease and record.
+func (r *leasedItem) setFailureAlert(payload []byte) {
+	r.AlertKind, r.AlertStatus, r.AlertPayload = state.AlertFailure, state.AlertPending, payload
+	r.LeaseOwner, r.LeaseUntil, r.AlertMessageID, r.AlertSentAt = "", time.Time{}, "", time.Time{}
 }
 
 // ClaimAlert leases a pending alert whose lease is free, expired, or owner's.
@@ -164,10 +179,10 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 	})
 }
 
-// MarkAlertSent records a publish of a pending alert.
-func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+// MarkAlertSent records owner's publish of a pending alert.
+func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
 	return s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
-		if !found || r.AlertStatus != state.AlertPending {
+		if !found || r.AlertStatus != state.AlertPending || r.LeaseOwner != owner {
 			return errUnchanged
 		}
 		r.AlertStatus, r.AlertMessageID, r.AlertSentAt = state.AlertSent, messageID, at.UTC()

@@ -40,6 +40,7 @@ const (
 	attrMID      = "mid"
 	attrReceived = "receivedAt"
 	attrBody     = "body"
+	attrKind     = "alertKind"
 	attrAlert    = "alertStatus"
 	attrPayload  = "alertPayload"
 	attrOwner    = "alertLeaseOwner"
@@ -167,6 +168,24 @@ func (s *Store) input(itemKey string, u *update, cond string) *dynamodb.UpdateIt
 	return in
 }
 
+// conditional runs a conditional UpdateItem and returns the item after it,
+// or, when the condition failed (an expected answer, not an error), the item
+// as it was, with failed true.
+func (s *Store) conditional(ctx context.Context, itemKey string, u *update, cond string) (item map[string]types.AttributeValue, failed bool, err error) {
+	in := s.input(itemKey, u, cond)
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := s.api.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return ccf.Item, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return out.Attributes, false, nil
+}
+
 func key(itemKey string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{KeyAttribute: str(itemKey)}
 }
@@ -179,7 +198,8 @@ func num(n int64) types.AttributeValue {
 
 // Apply writes r when the item is new or its stored stateCode is smaller. The
 // alert attributes are only ever added here, never removed, so an alert still
-// owed survives a later, greater state.
+// owed survives a later, greater state. A 305 that does not raise the state
+// still records its alert when the item holds no failure alert yet.
 func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
 	ev := r.Event
 	u := newUpdate()
@@ -196,33 +216,59 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 	u.setAttr(attrReceived, str(r.ReceivedAt.UTC().Format(time.RFC3339Nano)))
 	u.setAttr(attrBody, str(string(r.Body)))
 	if r.Alert != nil {
-		u.setAttr(attrAlert, str(state.AlertPending))
-		u.setAttr(attrPayload, str(string(r.Alert)))
+		// The state was below 305, so the slot holds no failure alert.
+		setFailureAlert(u, r)
 	}
 	cond := fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(KeyAttribute), u.name(attrState), stateValue)
-	in := s.input(ev.ItemKey, u, cond)
-	in.ReturnValues = types.ReturnValueAllNew
-	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-
-	out, err := s.api.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &ccf):
-		// The normal answer to a duplicate or a stale event: the old item
-		// comes back with the failure, so no second read is needed.
-		old, err := decodeState(ccf.Item)
-		if err != nil {
-			return state.Result{}, err
-		}
-		outcome := state.Stale
-		if old == ev.StateCode {
-			outcome = state.Duplicate
-		}
-		return state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(ccf.Item)}, nil
-	case err != nil:
+	item, failed, err := s.conditional(ctx, ev.ItemKey, u, cond)
+	if err != nil {
 		return state.Result{}, fmt.Errorf("dynamostore: update %s: %w", ev.ItemKey, err)
 	}
-	return state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: alertPending(out.Attributes)}, nil
+	if !failed {
+		return state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: alertPending(item)}, nil
+	}
+	// The normal answer to a duplicate or a stale event: the old item comes
+	// back with the failure, so no second read is needed.
+	old, err := decodeState(item)
+	if err != nil {
+		return state.Result{}, err
+	}
+	outcome := state.Stale
+	if old == ev.StateCode {
+		outcome = state.Duplicate
+	}
+	res := state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(item)}
+	if r.Alert != nil && !state.FailureRecorded(getS(item, attrKind), getS(item, attrAlert)) {
+		if res.AlertPending, err = s.recordFailure(ctx, r); err != nil {
+			return state.Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// setFailureAlert fills the alert slot with r's failure alert, pending,
+// replacing an overdue alert and its lease and record.
+func setFailureAlert(u *update, r state.Delivery) {
+	u.setAttr(attrKind, str(state.AlertFailure))
+	u.setAttr(attrAlert, str(state.AlertPending))
+	u.setAttr(attrPayload, str(string(r.Alert)))
+	u.remove = append(u.remove, u.name(attrOwner), u.name(attrUntil), u.name(attrMsgID), u.name(attrSentAt))
+}
+
+// recordFailure stores r's failure alert on an item whose state r did not
+// raise, if its slot is empty or holds an overdue alert. It reports whether
+// the item then owes an alert.
+func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (bool, error) {
+	u := newUpdate()
+	setFailureAlert(u, r)
+	cond := fmt.Sprintf("attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = %s)",
+		u.name(KeyAttribute), u.name(attrAlert), u.name(attrKind), u.value(str(state.AlertOverdue)))
+	// On a failed condition a concurrent 305 recorded it first.
+	item, _, err := s.conditional(ctx, r.Event.ItemKey, u, cond)
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: record failure alert %s: %w", r.Event.ItemKey, err)
+	}
+	return alertPending(item), nil
 }
 
 func decodeState(item map[string]types.AttributeValue) (int, error) {
@@ -259,18 +305,14 @@ func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.
 	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s OR %s = %s)",
 		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil),
 		u.value(num(now.UnixMilli())), u.name(attrOwner), ownerValue)
-	in := s.input(itemKey, u, cond)
-	in.ReturnValues = types.ReturnValueAllNew
-	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	out, err := s.api.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
+	item, failed, err := s.conditional(ctx, itemKey, u, cond)
 	switch {
-	case errors.As(err, &ccf):
-		return refusedClaim(itemKey, ccf.Item, now)
 	case err != nil:
 		return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
+	case failed:
+		return refusedClaim(itemKey, item, now)
 	}
-	return state.Claim{Status: state.Claimed, Payload: []byte(getS(out.Attributes, attrPayload))}, nil
+	return state.Claim{Status: state.Claimed, Payload: []byte(getS(item, attrPayload))}, nil
 }
 
 // refusedClaim reads why a claim's condition failed from the old item.
@@ -315,15 +357,15 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 	return nil
 }
 
-// MarkAlertSent records the publish and drops the lease.
-func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+// MarkAlertSent records owner's publish and drops the lease.
+func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
 	u := newUpdate()
 	u.setAttr(attrMsgID, str(messageID))
 	u.setAttr(attrSentAt, str(at.UTC().Format(time.RFC3339Nano)))
 	pending := u.value(str(state.AlertPending))
 	u.set = append(u.set, u.name(attrAlert)+" = "+u.value(str(state.AlertSent)))
 	u.remove = []string{u.name(attrOwner), u.name(attrUntil)}
-	cond := fmt.Sprintf("%s = %s", u.name(attrAlert), pending)
+	cond := fmt.Sprintf("%s = %s AND %s = %s", u.name(attrAlert), pending, u.name(attrOwner), u.value(str(owner)))
 	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
@@ -364,6 +406,7 @@ func (r *Reader) Get(ctx context.Context, itemKey string) (state.Item, bool, err
 		Event:          cashbill.Event{ItemKey: getS(out.Item, KeyAttribute), StateCode: sc},
 		MID:            getS(out.Item, attrMID),
 		Body:           []byte(getS(out.Item, attrBody)),
+		AlertKind:      getS(out.Item, attrKind),
 		AlertStatus:    getS(out.Item, attrAlert),
 		AlertMessageID: getS(out.Item, attrMsgID),
 	}

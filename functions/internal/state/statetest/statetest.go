@@ -160,7 +160,7 @@ func Run(t *testing.T, newStore NewStore) {
 		if err != nil || c.Status != state.Claimed || string(c.Payload) != string(rec.Alert) {
 			t.Fatalf("ClaimAlert = %+v, %v; want the stored alert claimed", c, err)
 		}
-		if err := s.MarkAlertSent(ctx, key, "sns-message-1", now); err != nil {
+		if err := s.MarkAlertSent(ctx, key, "owner-a", "sns-message-1", now); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := s.ClaimAlert(ctx, key, "owner-b", now.Add(2*lease), lease); c.Status != state.AlreadySent || c.MessageID != "sns-message-1" {
@@ -173,7 +173,7 @@ func Run(t *testing.T, newStore NewStore) {
 		if it.AlertStatus != state.AlertSent || it.AlertMessageID != "sns-message-1" || it.AlertSentAt.IsZero() {
 			t.Errorf("alert record = %q %q %v, want sent, sns-message-1, a time", it.AlertStatus, it.AlertMessageID, it.AlertSentAt)
 		}
-		if err := s.MarkAlertSent(ctx, key, "sns-message-2", now); err != nil {
+		if err := s.MarkAlertSent(ctx, key, "owner-a", "sns-message-2", now); err != nil {
 			t.Errorf("marking an already sent alert: %v, want no error", err)
 		}
 		if it := get(t, s, key); it.AlertMessageID != "sns-message-1" {
@@ -234,7 +234,7 @@ func Run(t *testing.T, newStore NewStore) {
 			}, lease + time.Second, state.Claim{Status: state.Claimed}},
 			{"a sent alert is never claimed again", func(t *testing.T, s Adapter, key string) {
 				mustClaim(t, s, key, "owner-b", now, lease)
-				if err := s.MarkAlertSent(ctx, key, "sns-1", now); err != nil {
+				if err := s.MarkAlertSent(ctx, key, "owner-b", "sns-1", now); err != nil {
 					t.Fatal(err)
 				}
 			}, 10 * lease, state.Claim{Status: state.AlreadySent, MessageID: "sns-1"}},
@@ -256,6 +256,61 @@ func Run(t *testing.T, newStore NewStore) {
 				if got.Status != tc.want.Status || string(got.Payload) != string(tc.want.Payload) ||
 					got.MessageID != tc.want.MessageID || got.HeldBy != tc.want.HeldBy || !got.HeldUntil.Equal(tc.want.HeldUntil) {
 					t.Errorf("claim = %+v\nwant    %+v", got, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("the first 305 owes its alert whatever was stored before", func(t *testing.T) {
+		type step struct {
+			stateCode int
+			// sent marks the alert sent after this delivery.
+			sent bool
+		}
+		cases := []struct {
+			name    string
+			steps   []step
+			pending bool // after the last delivery
+			final   int
+		}{
+			{"400 then 305", []step{{400, false}, {305, false}}, true, 400},
+			{"999 then 305", []step{{999, false}, {305, false}}, true, 999},
+			{"305 then 305 owes one alert", []step{{305, false}, {305, false}}, true, 305},
+			{"a 305 after the alert was sent owes none", []step{{305, true}, {305, false}}, false, 305},
+			{"a stale 305 after a sent alert owes none", []step{{305, true}, {400, false}, {305, false}}, false, 400},
+			{"a stale 305 after 400 then a second one", []step{{400, false}, {305, true}, {305, false}}, false, 400},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				key := ItemKey()
+				now := time.Now()
+				var last state.Result
+				for i, st := range tc.steps {
+					last = apply(t, s, Delivery(key, st.stateCode, fmt.Sprint("mid-", i)))
+					if st.sent {
+						mustClaim(t, s, key, "owner", now, lease)
+						if err := s.MarkAlertSent(ctx, key, "owner", "sns-1", now); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if last.AlertPending != tc.pending {
+					t.Errorf("last delivery reports alert pending %v, want %v", last.AlertPending, tc.pending)
+				}
+				it := get(t, s, key)
+				if it.Event.StateCode != tc.final {
+					t.Errorf("stored stateCode %d, want %d: a 305 never lowers the state", it.Event.StateCode, tc.final)
+				}
+				c, err := s.ClaimAlert(ctx, key, "owner-2", now.Add(2*lease), lease)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (c.Status == state.Claimed) != tc.pending {
+					t.Errorf("claim = %v, want claimed %v", c.Status, tc.pending)
+				}
+				if tc.pending && it.AlertKind != state.AlertFailure {
+					t.Errorf("alert kind %q, want %q", it.AlertKind, state.AlertFailure)
 				}
 			})
 		}
