@@ -88,6 +88,66 @@ type Item struct {
 	AlertStatus    string          `json:"alertStatus,omitempty"`
 	AlertMessageID string          `json:"alertMessageId,omitempty"`
 	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
+	// DueQueue is QueueAlert, QueueResult or empty; DueAt is when the item
+	// became due in it.
+	DueQueue string    `json:"dueQueue,omitempty"`
+	DueAt    time.Time `json:"dueAt,omitzero"`
+}
+
+// The queues an item can wait in, each a sparse index: an item is in at most
+// one, and in none once nothing is owed or awaited.
+const (
+	// QueueAlert: an alert is pending; DueAt is when it became owed.
+	QueueAlert = "alert"
+	// QueueResult: an issued cashbill (300) awaits its NTS result; DueAt is
+	// midnight KST of its issue date. Apply does not take an item out when a
+	// result arrives (that would need a read); RaiseOverdue does, lazily.
+	QueueResult = "result"
+)
+
+// kst is Korea Standard Time, in which POPBiLL writes every date (no DST).
+var kst = time.FixedZone("KST", 9*60*60)
+
+// IssueDay is midnight KST of the cashbill's issue date: from issueDT, else
+// eventDT, else the time the delivery was received.
+func IssueDay(ev cashbill.Event, received time.Time) time.Time {
+	for _, dt := range []string{ev.IssueDT, ev.EventDT} {
+		if len(dt) < 8 {
+			continue
+		}
+		if t, err := time.ParseInLocation("20060102", dt[:8], kst); err == nil {
+			return t
+		}
+	}
+	y, m, d := received.In(kst).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, kst)
+}
+
+// OverdueOutcome is what RaiseOverdue did.
+type OverdueOutcome string
+
+// The outcomes of RaiseOverdue.
+const (
+	// OverdueRaised: the item owes an overdue alert, now in QueueAlert.
+	OverdueRaised OverdueOutcome = "raised"
+	// ResultKnown: the item had its result (or an alert) already; it left QueueResult.
+	ResultKnown OverdueOutcome = "result-known"
+	// OverdueNotOwed: the item was no longer in QueueResult.
+	OverdueNotOwed OverdueOutcome = "not-owed"
+)
+
+// Queues is what the sweeper does beside claiming and marking: find the items
+// due in a queue, and raise the overdue alert of an item still awaiting its
+// result. Neither scans the table.
+type Queues interface {
+	// Due returns up to limit items of queue whose DueAt is at or before
+	// through, earliest first. It may miss an item that became due in the
+	// last moments (the index is eventually consistent): the next run finds it.
+	Due(ctx context.Context, queue string, through time.Time, limit int) ([]Item, error)
+	// RaiseOverdue stores alert as the item's pending overdue alert if the
+	// item is still in QueueResult, below stateCode 304 and with an empty
+	// alert slot; an item in QueueResult that has its result leaves it.
+	RaiseOverdue(ctx context.Context, itemKey string, alert []byte, now time.Time) (OverdueOutcome, error)
 }
 
 // Store is the state store port: everything the webhook does to an item.

@@ -27,11 +27,25 @@ type API interface {
 	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
+// QueryAPI is the call the sweeper makes, on the due index only.
+type QueryAPI interface {
+	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
 // ReadAPI is the call the reader makes, for the local server and operators'
 // lookups; the webhook function is not granted it.
 type ReadAPI interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
+
+// The sparse index of items due in a queue (state.QueueAlert, state.QueueResult):
+// partition DueQueueAttribute (S), sort DueAtAttribute (N, unix milliseconds),
+// all attributes projected. template.yaml declares it.
+const (
+	DueIndex          = "due"
+	DueQueueAttribute = "dueQueue"
+	DueAtAttribute    = "dueAt"
+)
 
 // Attribute names. The event's own fields keep POPBiLL's names.
 const (
@@ -215,9 +229,16 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 	u.setAttr(attrMID, str(r.MID))
 	u.setAttr(attrReceived, str(r.ReceivedAt.UTC().Format(time.RFC3339Nano)))
 	u.setAttr(attrBody, str(string(r.Body)))
-	if r.Alert != nil {
+	switch {
+	case r.Alert != nil:
 		// The state was below 305, so the slot holds no failure alert.
 		setFailureAlert(u, r)
+	case ev.StateCode == cashbill.StateIssued:
+		// Awaiting the NTS result, unless already in a queue (an alert's).
+		q, at := u.name(DueQueueAttribute), u.name(DueAtAttribute)
+		u.set = append(u.set,
+			fmt.Sprintf("%s = if_not_exists(%s, %s)", q, q, u.value(str(state.QueueResult))),
+			fmt.Sprintf("%s = if_not_exists(%s, %s)", at, at, u.value(num(state.IssueDay(ev, r.ReceivedAt).UnixMilli()))))
 	}
 	cond := fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(KeyAttribute), u.name(attrState), stateValue)
 	item, failed, err := s.conditional(ctx, ev.ItemKey, u, cond)
@@ -249,10 +270,17 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 // setFailureAlert fills the alert slot with r's failure alert, pending,
 // replacing an overdue alert and its lease and record.
 func setFailureAlert(u *update, r state.Delivery) {
-	u.setAttr(attrKind, str(state.AlertFailure))
-	u.setAttr(attrAlert, str(state.AlertPending))
-	u.setAttr(attrPayload, str(string(r.Alert)))
+	setPendingAlert(u, state.AlertFailure, r.Alert, r.ReceivedAt)
 	u.remove = append(u.remove, u.name(attrOwner), u.name(attrUntil), u.name(attrMsgID), u.name(attrSentAt))
+}
+
+// setPendingAlert fills the alert slot and puts the item in the alert queue.
+func setPendingAlert(u *update, kind string, payload []byte, owedAt time.Time) {
+	u.setAttr(attrKind, str(kind))
+	u.setAttr(attrAlert, str(state.AlertPending))
+	u.setAttr(attrPayload, str(string(payload)))
+	u.setAttr(DueQueueAttribute, str(state.QueueAlert))
+	u.setAttr(DueAtAttribute, num(owedAt.UnixMilli()))
 }
 
 // recordFailure stores r's failure alert on an item whose state r did not
@@ -364,7 +392,7 @@ func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID str
 	u.setAttr(attrSentAt, str(at.UTC().Format(time.RFC3339Nano)))
 	pending := u.value(str(state.AlertPending))
 	u.set = append(u.set, u.name(attrAlert)+" = "+u.value(str(state.AlertSent)))
-	u.remove = []string{u.name(attrOwner), u.name(attrUntil)}
+	u.remove = []string{u.name(attrOwner), u.name(attrUntil), u.name(DueQueueAttribute), u.name(DueAtAttribute)}
 	cond := fmt.Sprintf("%s = %s AND %s = %s", u.name(attrAlert), pending, u.name(attrOwner), u.value(str(owner)))
 	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
 	var ccf *types.ConditionalCheckFailedException
@@ -398,22 +426,31 @@ func (r *Reader) Get(ctx context.Context, itemKey string) (state.Item, bool, err
 	if len(out.Item) == 0 {
 		return state.Item{}, false, nil
 	}
-	sc, err := decodeState(out.Item)
+	it, err := decodeItem(out.Item)
+	return it, err == nil, err
+}
+
+func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
+	sc, err := decodeState(item)
 	if err != nil {
-		return state.Item{}, false, err
+		return state.Item{}, err
 	}
 	it := state.Item{
-		Event:          cashbill.Event{ItemKey: getS(out.Item, KeyAttribute), StateCode: sc},
-		MID:            getS(out.Item, attrMID),
-		Body:           []byte(getS(out.Item, attrBody)),
-		AlertKind:      getS(out.Item, attrKind),
-		AlertStatus:    getS(out.Item, attrAlert),
-		AlertMessageID: getS(out.Item, attrMsgID),
+		Event:          cashbill.Event{ItemKey: getS(item, KeyAttribute), StateCode: sc},
+		MID:            getS(item, attrMID),
+		Body:           []byte(getS(item, attrBody)),
+		AlertKind:      getS(item, attrKind),
+		AlertStatus:    getS(item, attrAlert),
+		AlertMessageID: getS(item, attrMsgID),
+		DueQueue:       getS(item, DueQueueAttribute),
 	}
 	for _, f := range eventFields {
-		f.set(&it.Event, out.Item)
+		f.set(&it.Event, item)
 	}
-	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrReceived))
-	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrSentAt))
-	return it, true, nil
+	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(item, attrReceived))
+	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(item, attrSentAt))
+	if at, err := decodeMillis(item, DueAtAttribute); err == nil {
+		it.DueAt = at
+	}
+	return it, nil
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 )
 
-// Adapter is what an adapter provides: the store and its reader.
+// Adapter is what an adapter provides: the store, its reader and its queues.
 type Adapter interface {
 	state.Store
 	state.Reader
+	state.Queues
 }
 
 // NewStore returns an empty store for one test.
@@ -344,6 +345,8 @@ func Run(t *testing.T, newStore NewStore) {
 			t.Errorf("the owed alert could not be claimed: %+v", c)
 		}
 	})
+
+	t.Run("queues", func(t *testing.T) { runQueues(t, newStore) })
 
 	t.Run("concurrent deliveries end at the highest state", func(t *testing.T) {
 		s := newStore(t)
