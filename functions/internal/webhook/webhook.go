@@ -88,7 +88,7 @@ type invocation struct {
 	storedStateCode             int // for a stale delivery: the newer state kept
 	outcome                     state.Outcome
 	alert                       string
-	alertMessageID              string
+	alertID, alertMessageID     string
 	unrecognised                []string
 }
 
@@ -199,53 +199,29 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 }
 
 // publishOwed publishes the alert the item owes, if this delivery can claim
-// it. A failure leaves it owed and answers 5xx, so POPBiLL's retry publishes it.
+// it. A failed claim or publish leaves it owed and answers 5xx, so POPBiLL's
+// retry publishes it, or the sweeper does.
 func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
-	owner := r.id + "/" + randomID()
-	claim, err := h.store.ClaimAlert(ctx, itemKey, owner, h.now(), AlertLease)
-	if err != nil {
-		r.alert = "claim-failed"
+	sent, err := Sender{Store: h.store, Alerts: h.alerts, Now: h.now}.Send(ctx, itemKey, r.id+"/"+randomID())
+	r.alert, r.alertID, r.alertMessageID = sent.Status, sent.AlertID, sent.MessageID
+	switch sent.Status {
+	case AlertClaimFailed, AlertPublishFailed:
 		return fail(Unavailable, retry, err)
-	}
-	if claim.Status != state.Claimed {
-		// Read from the item: sent already, or another delivery's lease runs
-		// (it publishes, or fails and is retried), or nothing is owed.
-		r.alert = claim.Status.String()
-		return nil
-	}
-	f, err := alert.Decode(claim.Payload)
-	if err != nil {
-		r.alert = "unreadable"
-		_ = h.store.ReleaseAlert(ctx, itemKey, owner)
+	case AlertUnreadable:
 		return fail(Internal, "internal error: the stored alert could not be read", err)
-	}
-	id, err := h.alerts.Publish(ctx, f)
-	if err != nil {
-		r.alert = "publish-failed"
-		// Best effort: an unreleased lease only delays the next try until it expires.
-		_ = h.store.ReleaseAlert(context.WithoutCancel(ctx), itemKey, owner)
-		return fail(Unavailable, retry, err)
-	}
-	r.alert, r.alertMessageID = "published", id
-	if err := h.store.MarkAlertSent(context.WithoutCancel(ctx), itemKey, owner, id, h.now()); err != nil {
+	case AlertPublishedUnrecorded:
 		// The alert went out. Answering 5xx would make POPBiLL retry and page
-		// again; the lease keeps other deliveries off it while it runs.
-		r.alert = "published-unrecorded"
-		h.log.ErrorContext(ctx, "alert published but not recorded", "itemKey", itemKey, "alertMessageId", id, "cause", cause(err))
+		// again; the lease keeps other deliveries and the sweeper off it while it runs.
+		h.log.ErrorContext(ctx, "alert published but not recorded", "itemKey", itemKey, "alertId", sent.AlertID, "alertMessageId", sent.MessageID, "cause", sent.Cause)
 	}
+	// Sent, or already sent, held by another delivery, or nothing owed.
 	return nil
 }
 
 // failure is the alert a 305 owes.
 func failure(ev cashbill.Event, mid string) alert.Failure {
-	return alert.Failure{
-		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey,
-		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
-		NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT, EventDT: ev.EventDT,
-		EventType: ev.EventType, IssueDT: ev.IssueDT, MID: mid,
-		Kind: alert.KindFailure, AlertID: alert.ID(ev.ItemKey, alert.KindFailure),
-	}
+	return alert.FromEvent(ev, mid, alert.KindFailure)
 }
 
 // unrecognised names the event's values the receiver has no meaning for:
@@ -324,6 +300,9 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 	}
 	if r.alert != "" {
 		attrs = append(attrs, slog.String("alert", r.alert))
+	}
+	if r.alertID != "" {
+		attrs = append(attrs, slog.String("alertId", r.alertID))
 	}
 	if r.alertMessageID != "" {
 		attrs = append(attrs, slog.String("alertMessageId", r.alertMessageID))
