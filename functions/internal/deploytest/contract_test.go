@@ -41,6 +41,15 @@ var functions = []struct {
 }{
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
 	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
+	{id: "SweeperFunction", env: names(config.SweeperVariables), localOnly: []string{sdkEndpoint}},
+}
+
+func names(vars []config.Variable) []string {
+	var out []string
+	for _, v := range vars {
+		out = append(out, v.Name)
+	}
+	return out
 }
 
 // sdkEndpoint is the AWS SDK's own variable that points every client at an
@@ -210,6 +219,12 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 		{"SlackNotifierFunction", [][]grant{
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackWebhookParam")),
 			parameterKey,
+		}},
+		{"SweeperFunction", [][]grant{
+			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
+			grants(callsOf[dynamostore.QueryAPI]("dynamodb"), map[string]any{"Fn::Sub": "${StateTable.Arn}/index/" + dynamostore.DueIndex}),
+			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
+			alertKey,
 		}},
 	}
 	tmpl := loadTemplate(t)
