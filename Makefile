@@ -91,10 +91,14 @@ build-WebhookFunction:
 build-SlackNotifierFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/slack-notifier
 
-## build: both Lambda binaries for linux/arm64 into .build/ (what sam build makes)
+build-SweeperFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
+
+## build: the three Lambda binaries for linux/arm64 into .build/ (what sam build makes)
 build:
 	$(MAKE) build-WebhookFunction ARTIFACTS_DIR=$(BUILD_DIR)/WebhookFunction
 	$(MAKE) build-SlackNotifierFunction ARTIFACTS_DIR=$(BUILD_DIR)/SlackNotifierFunction
+	$(MAKE) build-SweeperFunction ARTIFACTS_DIR=$(BUILD_DIR)/SweeperFunction
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
 ## clean: remove .build, .aws-sam and .local (the local store and moto state files)

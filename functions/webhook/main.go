@@ -28,11 +28,7 @@ func main() {
 		log.Error(msg, "error", err.Error())
 		os.Exit(1)
 	}
-	table, err := config.Required(os.Getenv, config.StateTable)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	topic, err := config.Required(os.Getenv, config.AlertTopicARN)
+	table, topic, err := config.ReadStore(os.Getenv)
 	if err != nil {
 		fatal("configuration", err)
 	}

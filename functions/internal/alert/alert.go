@@ -29,6 +29,39 @@ type Failure struct {
 	IssueDT          string `json:"issueDT,omitempty"`
 	// MID is the Pb-Webhook-MID of the delivery that first carried the failure.
 	MID string `json:"mid,omitempty"`
+	// Kind is KindFailure or KindOverdue; empty reads as KindFailure (an
+	// alert stored before kinds existed).
+	Kind string `json:"kind,omitempty"`
+	// AlertID is ID(ItemKey, Kind): the same for every publish of this alert,
+	// so that subscribers can drop a second delivery of it.
+	AlertID string `json:"alertId,omitempty"`
+}
+
+// The kinds of alert.
+const (
+	// KindFailure: the NTS rejected the receipt (stateCode 305).
+	KindFailure = "failure"
+	// KindOverdue: no NTS result arrived by the deadline.
+	KindOverdue = "overdue"
+)
+
+// ID is the stable id of a cashbill's alert of kind: "<itemKey>/<kind>".
+func ID(itemKey, kind string) string { return itemKey + "/" + kind }
+
+// KindOf is f's kind, KindFailure when it has none.
+func KindOf(f Failure) string {
+	if f.Kind == "" {
+		return KindFailure
+	}
+	return f.Kind
+}
+
+// IDOf is f's alert id, derived for an alert stored before ids existed.
+func IDOf(f Failure) string {
+	if f.AlertID != "" {
+		return f.AlertID
+	}
+	return ID(f.ItemKey, KindOf(f))
 }
 
 // Publisher sends an alert to the people who act on it. Publish returns the

@@ -17,16 +17,19 @@ const FieldLimit = 64
 // clipped marks a field cut to FieldLimit.
 const clipped = "…"
 
-// NewFailure is the alert a 305 owes: the event's fields, each made one line
-// of printable text of at most FieldLimit characters (see Clean). It is the
-// one place an alert is built from what a caller sent, so that no renderer
+// FromEvent is the alert of kind (KindFailure: a 305 owes it; KindOverdue:
+// the watchdog raises it) about the cashbill ev, as the delivery with
+// message id mid reported it: the event's fields, each made one line of
+// printable text of at most FieldLimit characters (see Clean). It is the one
+// place an alert is built from what a caller sent, so that no renderer
 // (email, SNS JSON, Slack) has to distrust its input.
-func NewFailure(ev cashbill.Event, mid string) Failure {
+func FromEvent(ev cashbill.Event, mid, kind string) Failure {
 	return Clean(Failure{
 		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey,
 		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
 		NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT, EventDT: ev.EventDT,
 		EventType: ev.EventType, IssueDT: ev.IssueDT, MID: mid,
+		Kind: kind, AlertID: ID(ev.ItemKey, kind),
 	})
 }
 

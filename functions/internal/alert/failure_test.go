@@ -24,8 +24,8 @@ func injectedEvent() cashbill.Event {
 	}
 }
 
-func TestNewFailureMakesEveryFieldOneShortLineOfPrintableText(t *testing.T) {
-	f := alert.NewFailure(injectedEvent(), "016120000002\n\nMID-1777d55c2c41492ab06826d"+strings.Repeat("m", 9000))
+func TestFromEventMakesEveryFieldOneShortLineOfPrintableText(t *testing.T) {
+	f := alert.FromEvent(injectedEvent(), "016120000002\n\nMID-1777d55c2c41492ab06826d"+strings.Repeat("m", 9000), alert.KindFailure)
 	v := reflect.ValueOf(f)
 	for i := range v.NumField() {
 		if v.Field(i).Kind() != reflect.String {
@@ -50,7 +50,7 @@ func TestNewFailureMakesEveryFieldOneShortLineOfPrintableText(t *testing.T) {
 	golden.Assert(t, "injected-fields.failure.golden", string(alert.Encode(f))+"\n")
 }
 
-func TestNewFailureKeepsWhatPOPBiLLSendsAsItCame(t *testing.T) {
+func TestFromEventKeepsWhatPOPBiLLSendsAsItCame(t *testing.T) {
 	ev := cashbill.Event{
 		FranchiseCorpNum: "6798700433", ItemKey: "022122116191200001", TradeDate: "20221221",
 		ConfirmNum: "TB0001146", NTSResultCode: "TS4", StateCode: 305, NTSResultDT: "20221222100033",
@@ -60,8 +60,9 @@ func TestNewFailureKeepsWhatPOPBiLLSendsAsItCame(t *testing.T) {
 		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.FranchiseCorpNum, MgtKey: ev.MgtKey, ConfirmNum: ev.ConfirmNum,
 		TradeDate: ev.TradeDate, StateCode: 305, NTSResultCode: ev.NTSResultCode, NTSResultDT: ev.NTSResultDT,
 		EventDT: ev.EventDT, EventType: ev.EventType, IssueDT: ev.IssueDT, MID: "016120000002-1777d55c2c41492ab06826d",
+		Kind: alert.KindFailure, AlertID: "022122116191200001/failure",
 	}
-	if got := alert.NewFailure(ev, want.MID); got != want {
-		t.Errorf("NewFailure changed a well-formed event:\n got %+v\nwant %+v", got, want)
+	if got := alert.FromEvent(ev, want.MID, alert.KindFailure); got != want {
+		t.Errorf("FromEvent changed a well-formed event:\n got %+v\nwant %+v", got, want)
 	}
 }

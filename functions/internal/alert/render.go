@@ -22,6 +22,9 @@ type Fact struct {
 // Facts are the receipt's details in reading order: which business, which
 // receipt, and the NTS result code. Missing values are spelled out.
 func Facts(f Failure) []Fact {
+	if overdue(f) {
+		return overdueFacts(f)
+	}
 	return []Fact{
 		{"Business number", orNone(cashbill.FormatBusinessNumber(f.FranchiseCorpNum), "none given")},
 		{"mgtKey", orNone(f.MgtKey, "none: issued on the POPBiLL website")},
@@ -36,6 +39,9 @@ func Facts(f Failure) []Fact {
 // POPBiLL's table or "unknown code", then the code as it came, e.g.
 // "amount error (NTS result code TS4)".
 func Reason(f Failure) string {
+	if overdue(f) {
+		return "no NTS result (304 filed or 305 rejected) arrived by the deadline"
+	}
 	if f.NTSResultCode == "" {
 		return "no NTS result code given"
 	}
@@ -48,12 +54,15 @@ func Reason(f Failure) string {
 
 // EventTime is when POPBiLL reported the failure, as 2022-12-22 10:00:33 KST.
 // An eventDT that is not yyyyMMddHHmmss is shown as it came.
-func EventTime(f Failure) string {
-	if f.EventDT == "" {
+func EventTime(f Failure) string { return kstTime(f.EventDT) }
+
+// kstTime is a POPBiLL yyyyMMddHHmmss as 2022-12-22 10:00:33 KST, or as it came.
+func kstTime(dt string) string {
+	if dt == "" {
 		return "unknown time"
 	}
-	t := formatDigits(f.EventDT, "20060102150405", "2006-01-02 15:04:05")
-	if t == f.EventDT {
+	t := formatDigits(dt, "20060102150405", "2006-01-02 15:04:05")
+	if t == dt {
 		return t
 	}
 	return t + " KST"
@@ -62,6 +71,9 @@ func EventTime(f Failure) string {
 // NextSteps tells the business what to do about the rejected receipt, one
 // step a line.
 func NextSteps(f Failure) []string {
+	if overdue(f) {
+		return overdueSteps(f)
+	}
 	return []string{
 		"Sign in to POPBiLL and open 현금영수증 > 발행내역 (the e-Cashbill list).",
 		"Find the receipt by " + findBy(f) + ".",
@@ -104,10 +116,13 @@ func Title(f Failure) string {
 		}
 	}
 	title := "NTS filing failed"
+	if overdue(f) {
+		title = "NTS result overdue"
+	}
 	if len(parts) > 0 {
 		title = strings.Join(parts, " ") + ": " + title
 	}
-	if f.NTSResultCode != "" {
+	if f.NTSResultCode != "" && !overdue(f) {
 		title += " (" + f.NTSResultCode + ")"
 	}
 	return title
@@ -141,14 +156,25 @@ func printableASCII(s string) string {
 // EmailText is the plain-text body that email subscribers receive.
 func EmailText(f Failure) string {
 	var b strings.Builder
-	b.WriteString("The National Tax Service (NTS) rejected a cash receipt issued through POPBiLL.\n\n")
+	if overdue(f) {
+		b.WriteString("No National Tax Service (NTS) result has arrived for a cash receipt issued through POPBiLL.\n\n")
+	} else {
+		b.WriteString("The National Tax Service (NTS) rejected a cash receipt issued through POPBiLL.\n\n")
+	}
 	b.WriteString("Reason: " + Reason(f) + "\n\n")
 	for _, fact := range Facts(f) {
 		fmt.Fprintf(&b, "%-17s %s\n", fact.Label+":", fact.Value)
 	}
-	fmt.Fprintf(&b, "\nPOPBiLL reported the failure at %s", EventTime(f))
-	if f.MID != "" {
-		fmt.Fprintf(&b, " (webhook message %s)", f.MID)
+	switch {
+	case !overdue(f):
+		fmt.Fprintf(&b, "\nPOPBiLL reported the failure at %s", EventTime(f))
+		if f.MID != "" {
+			fmt.Fprintf(&b, " (webhook message %s)", f.MID)
+		}
+	case f.MID != "":
+		fmt.Fprintf(&b, "\n%s (last webhook message %s)", Reported(f), f.MID)
+	default:
+		fmt.Fprintf(&b, "\n%s", Reported(f))
 	}
 	b.WriteString(".\n\nWhat to do next:\n")
 	for i, step := range NextSteps(f) {

@@ -42,6 +42,15 @@ var functions = []struct {
 }{
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
 	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
+	{id: "SweeperFunction", env: names(config.SweeperVariables), localOnly: []string{sdkEndpoint}},
+}
+
+func names(vars []config.Variable) []string {
+	var out []string
+	for _, v := range vars {
+		out = append(out, v.Name)
+	}
+	return out
 }
 
 // sdkEndpoint is the AWS SDK's own variable that points every client at an
@@ -116,10 +125,25 @@ func TestStateTableKeyIsWhatTheStoreWrites(t *testing.T) {
 	if !reflect.DeepEqual(p["KeySchema"], wantKey) {
 		t.Errorf("KeySchema = %v, want %v: dynamostore writes one item per %s", p["KeySchema"], wantKey, dynamostore.KeyAttribute)
 	}
-	// Only key attributes may be declared; the store has no secondary-index lookup.
-	wantAttrs := []any{map[string]any{"AttributeName": dynamostore.KeyAttribute, "AttributeType": "S"}}
+	// Only key attributes may be declared: the table's and the due index's.
+	wantAttrs := []any{
+		map[string]any{"AttributeName": dynamostore.KeyAttribute, "AttributeType": "S"},
+		map[string]any{"AttributeName": dynamostore.DueQueueAttribute, "AttributeType": "S"},
+		map[string]any{"AttributeName": dynamostore.DueAtAttribute, "AttributeType": "N"},
+	}
 	if !reflect.DeepEqual(p["AttributeDefinitions"], wantAttrs) {
 		t.Errorf("AttributeDefinitions = %v, want %v", p["AttributeDefinitions"], wantAttrs)
+	}
+	wantIndexes := []any{map[string]any{
+		"IndexName": dynamostore.DueIndex,
+		"KeySchema": []any{
+			map[string]any{"AttributeName": dynamostore.DueQueueAttribute, "KeyType": "HASH"},
+			map[string]any{"AttributeName": dynamostore.DueAtAttribute, "KeyType": "RANGE"},
+		},
+		"Projection": map[string]any{"ProjectionType": "ALL"},
+	}}
+	if !reflect.DeepEqual(p["GlobalSecondaryIndexes"], wantIndexes) {
+		t.Errorf("GlobalSecondaryIndexes = %v, want the sweeper's due index %v", p["GlobalSecondaryIndexes"], wantIndexes)
 	}
 	if p["BillingMode"] != "PAY_PER_REQUEST" {
 		t.Errorf("BillingMode = %v, want PAY_PER_REQUEST", p["BillingMode"])
@@ -197,6 +221,12 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackWebhookParam")),
 			grants(callsOf[ledger.API]("dynamodb"), getAtt("SlackLedgerTable", "Arn")),
 			parameterKey,
+		}},
+		{"SweeperFunction", [][]grant{
+			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
+			grants(callsOf[dynamostore.QueryAPI]("dynamodb"), map[string]any{"Fn::Sub": "${StateTable.Arn}/index/" + dynamostore.DueIndex}),
+			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
+			alertKey,
 		}},
 	}
 	tmpl := loadTemplate(t)

@@ -42,6 +42,9 @@ func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {
 	if got := keyNames(out.Table.KeySchema); len(got) != 1 || got[0] != "itemKey:HASH" {
 		t.Errorf("key schema = %v, want the template's itemKey:HASH", got)
 	}
+	if gsi := out.Table.GlobalSecondaryIndexes; len(gsi) != 1 || aws.ToString(gsi[0].IndexName) != "due" || len(gsi[0].KeySchema) != 2 {
+		t.Errorf("indexes = %+v, want the template's due index (dueQueue, dueAt)", gsi)
+	}
 	if out.Table.BillingModeSummary == nil || out.Table.BillingModeSummary.BillingMode != dbtypes.BillingModePayPerRequest {
 		t.Errorf("billing mode = %+v, want PAY_PER_REQUEST", out.Table.BillingModeSummary)
 	}

@@ -38,18 +38,18 @@ func (s blockingStore) Apply(ctx context.Context, r state.Delivery) (state.Resul
 	return s.Store.Apply(ctx, r)
 }
 
-func (s blockingStore) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
+func (s blockingStore) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
 	if s.claim {
-		return nil, false, block(ctx)
+		return state.Claim{}, block(ctx)
 	}
 	return s.Store.ClaimAlert(ctx, itemKey, owner, now, lease)
 }
 
-func (s blockingStore) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+func (s blockingStore) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
 	if s.mark {
 		return block(ctx)
 	}
-	return s.Store.MarkAlertSent(ctx, itemKey, messageID, at)
+	return s.Store.MarkAlertSent(ctx, itemKey, owner, messageID, at)
 }
 
 type blockingPublisher struct{}

@@ -88,7 +88,7 @@ type invocation struct {
 	storedStateCode             int // for a stale delivery: the newer state kept
 	outcome                     state.Outcome
 	alert                       string
-	alertMessageID              string
+	alertID, alertMessageID     string
 	unrecognised                []string
 	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
 	followUpBy time.Time
@@ -206,63 +206,38 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 }
 
 // publishOwed publishes the alert the item owes, if this delivery can claim
-// it. A failure leaves it owed and answers 5xx, so POPBiLL's retry publishes it.
+// it. A failed claim or publish leaves it owed and answers 5xx, so POPBiLL's
+// retry publishes it, or the sweeper does.
 func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
-	owner := r.id + "/" + randomID()
-	payload, claimed, err := h.store.ClaimAlert(ctx, itemKey, owner, h.now(), AlertLease)
-	if err != nil {
-		r.alert = "claim-failed"
+	sent, err := Sender{Store: h.store, Alerts: h.alerts, Now: h.now, FollowUpBy: r.followUpBy}.Send(ctx, itemKey, r.id+"/"+randomID())
+	r.alert, r.alertID, r.alertMessageID = sent.Status, sent.AlertID, sent.MessageID
+	switch sent.Status {
+	case AlertClaimFailed, AlertPublishFailed:
 		return fail(Unavailable, retry, err)
-	}
-	if !claimed {
-		// Another delivery holds the lease: it publishes, or fails and is retried.
-		r.alert = "held-by-another-delivery"
-		return nil
-	}
-	f, err := alert.Decode(payload)
-	if err != nil {
-		r.alert = "unreadable"
-		_ = h.store.ReleaseAlert(ctx, itemKey, owner)
+	case AlertUnreadable:
 		return fail(Internal, "internal error: the stored alert could not be read", err)
-	}
-	// An alert stored before fields were cleaned may still be unpublishable.
-	f = alert.Clean(f)
-	id, err := h.alerts.Publish(ctx, f)
-	if err != nil {
-		// Best effort: an unreleased lease only delays the next try until it expires.
-		release, cancel := followUp(ctx, r.followUpBy)
-		_ = h.store.ReleaseAlert(release, itemKey, owner)
-		cancel()
-		if permanent(err) {
-			// SNS refused this alert as it is: a retry fails the same way, so
-			// 503 ("please retry") would be a promise not kept. The alert
-			// stays owed and the request line is logged at ERROR with
-			// alert=publish-refused; 500 keeps the failure visible in
-			// POPBiLL's execution history, the one place besides the alert
-			// where a person can still learn of this NTS failure.
-			r.alert = "publish-refused"
-			return fail(Internal, "internal error: the event was stored but the alert service refused the NTS-failure alert; it stays owed until the receiver's operator fixes the cause", err)
-		}
-		r.alert = "publish-failed"
-		return fail(Unavailable, retry, err)
-	}
-	r.alert, r.alertMessageID = "published", id
-	mark, cancel := followUp(ctx, r.followUpBy)
-	defer cancel()
-	if err := h.store.MarkAlertSent(mark, itemKey, id, h.now()); err != nil {
+	case AlertPublishRefused:
+		// SNS refused this alert as it is: a retry fails the same way, so
+		// 503 ("please retry") would be a promise not kept. The alert stays
+		// owed and the request line is logged at ERROR with
+		// alert=publish-refused; 500 keeps the failure visible in POPBiLL's
+		// execution history, the one place besides the alert where a person
+		// can still learn of this NTS failure.
+		return fail(Internal, "internal error: the event was stored but the alert service refused the NTS-failure alert; it stays owed until the receiver's operator fixes the cause", err)
+	case AlertPublishedUnrecorded:
 		// The alert went out. Answering 5xx would make POPBiLL retry and page
-		// again; the lease keeps other deliveries off it while it runs.
-		r.alert = "published-unrecorded"
-		h.log.ErrorContext(ctx, "alert published but not recorded", "itemKey", itemKey, "alertMessageId", id, "cause", cause(err))
+		// again; the lease keeps other deliveries and the sweeper off it while it runs.
+		h.log.ErrorContext(ctx, "alert published but not recorded", "itemKey", itemKey, "alertId", sent.AlertID, "alertMessageId", sent.MessageID, "cause", sent.Cause)
 	}
+	// Sent, or already sent, held by another delivery, or nothing owed.
 	return nil
 }
 
 // failure is the alert a 305 owes, each field cleaned and clipped by
-// alert.NewFailure: one line of printable text, short enough for SNS.
+// alert.FromEvent: one line of printable text, short enough for SNS.
 func failure(ev cashbill.Event, mid string) alert.Failure {
-	return alert.NewFailure(ev, mid)
+	return alert.FromEvent(ev, mid, alert.KindFailure)
 }
 
 // unrecognised names the event's values the receiver has no meaning for:
@@ -343,6 +318,9 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 	}
 	if r.alert != "" {
 		attrs = append(attrs, slog.String("alert", r.alert))
+	}
+	if r.alertID != "" {
+		attrs = append(attrs, slog.String("alertId", r.alertID))
 	}
 	if r.alertMessageID != "" {
 		attrs = append(attrs, slog.String("alertMessageId", r.alertMessageID))

@@ -10,7 +10,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
 )
@@ -23,12 +23,12 @@ func init() { adapterSets = append(adapterSets, awsAdapterSet) }
 // moto_server, with an SQS queue subscribed to the topic.
 func awsAdapters(t testing.TB) (statetest.Adapter, alert.Publisher, func(testing.TB) []delivery) {
 	t.Helper()
-	client, table := mototest.Table(t, dynamostore.KeyAttribute)
+	client, table := motostack.StateTable(t)
 	sub := mototest.Topic(t)
 	store := struct {
-		state.Store
-		state.Reader
-	}{dynamostore.New(client, table), dynamostore.NewReader(client, table)}
+		*dynamostore.Queues
+		*dynamostore.Reader
+	}{dynamostore.NewQueues(client, client, table), dynamostore.NewReader(client, table)}
 	delivered := func(t testing.TB) []delivery {
 		var out []delivery
 		for _, env := range sub.Drain(t) {

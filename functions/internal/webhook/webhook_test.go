@@ -14,15 +14,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/sweeper"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
@@ -132,33 +135,14 @@ func localAdapters(t testing.TB) (statetest.Adapter, alert.Publisher, func(testi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	rec := &recorder{next: consolealert.New(io.Discard)}
-	return store, rec, rec.drain
-}
-
-// recorder keeps what a publisher without a readable subscriber accepted.
-type recorder struct {
-	mu   sync.Mutex
-	next alert.Publisher
-	got  []delivery
-}
-
-func (r *recorder) Publish(ctx context.Context, f alert.Failure) (string, error) {
-	id, err := r.next.Publish(ctx, f)
-	if err == nil {
-		r.mu.Lock()
-		r.got = append(r.got, delivery{Message: string(alert.Encode(f)), MessageId: id})
-		r.mu.Unlock()
+	rec := &alerttest.Recorder{Next: consolealert.New(io.Discard)}
+	return store, rec, func(testing.TB) []delivery {
+		var out []delivery
+		for _, p := range rec.Drain() {
+			out = append(out, delivery{Message: string(alert.Encode(p.Failure)), MessageId: p.MessageID})
+		}
+		return out
 	}
-	return id, err
-}
-
-func (r *recorder) drain(testing.TB) []delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.got
-	r.got = nil
-	return out
 }
 
 // newEnvFunc builds an env on one adapter set; spec tests take it as newEnv.
@@ -370,12 +354,13 @@ func nTSFailureIsAlertedExactlyOnce(t *testing.T, newEnv newEnvFunc) {
 		ItemKey: key, FranchiseCorpNum: "6798700433", MgtKey: "20221221-001", ConfirmNum: "TB0001146",
 		TradeDate: "20221221", StateCode: 305, NTSResultCode: "TS4", NTSResultDT: "20221222100033",
 		EventDT: "20221222100033", EventType: "NTS", IssueDT: "20221221161912", MID: "mid-first",
+		Kind: "failure", AlertID: key + "/failure",
 	}
 	if f != want {
 		t.Errorf("alert = %+v\nwant    %+v", f, want)
 	}
-	if a := got[0].MessageAttributes; a != nil && a["franchiseCorpNum"].Value != "6798700433" {
-		t.Errorf("franchiseCorpNum attribute %q", a["franchiseCorpNum"].Value)
+	if a := got[0].MessageAttributes; a != nil && (a["franchiseCorpNum"].Value != "6798700433" || a["alertId"].Value != key+"/failure") {
+		t.Errorf("attributes franchiseCorpNum %q alertId %q, want 6798700433 and %s/failure", a["franchiseCorpNum"].Value, a["alertId"].Value, key)
 	}
 	it, _ := e.stored(t, key)
 	if it.AlertStatus != state.AlertSent || it.AlertMessageID != got[0].MessageId {
@@ -668,5 +653,88 @@ func everyRequestLogsOneLineWithItsOutcome(t *testing.T, newEnv newEnvFunc) {
 	}
 	if r, _ := lines[2]["reason"].(string); !strings.Contains(r, "authentication") {
 		t.Errorf("rejected line's reason %q does not say why", r)
+	}
+}
+
+// retriedClaim answers the first claim as the SDK does when a claim's answer
+// is lost after it committed: it retries the same call, and answers that.
+type retriedClaim struct {
+	state.Store
+	once sync.Once
+}
+
+func (s *retriedClaim) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
+	retry := false
+	s.once.Do(func() { retry = true })
+	if retry {
+		if _, err := s.Store.ClaimAlert(ctx, itemKey, owner, now, lease); err != nil {
+			return state.Claim{}, err
+		}
+	}
+	return s.Store.ClaimAlert(ctx, itemKey, owner, now, lease)
+}
+
+func asIs(s state.Store) state.Store { return s }
+
+// crashAfterApply is a function that dies after storing the event: nothing
+// after Apply reaches the store or SNS, and POPBiLL sees no answer.
+type crashAfterApply struct{ state.Store }
+
+func (crashAfterApply) ClaimAlert(context.Context, string, string, time.Time, time.Duration) (state.Claim, error) {
+	return state.Claim{}, errors.New("injected: the function died")
+}
+
+func TestAnAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T) {
+	spec(t, anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries)
+}
+
+func anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T, newEnv newEnvFunc) {
+	cases := []struct {
+		name string
+		// store wraps the env's store as the handler sees it.
+		store  func(state.Store) state.Store
+		states []any
+		// sweep: the function crashes; the sweeper runs twice after the
+		// lease has expired, then POPBiLL retries.
+		sweep  bool
+		alerts int
+	}{
+		{"a claim retried after its answer was lost publishes", func(s state.Store) state.Store { return &retriedClaim{Store: s} }, []any{305}, false, 1},
+		{"400 then 305 alerts", asIs, []any{400, 305}, false, 1},
+		{"999 then 305 alerts", asIs, []any{999, 305}, false, 1},
+		{"305, 400, 305 alerts once", asIs, []any{305, 400, 305}, false, 1},
+		{"a crash between write and publish is published once by the sweeper", func(s state.Store) state.Store { return crashAfterApply{s} }, []any{305}, true, 1},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			v, _ := auth.New(auth.Basic, credential)
+			h := webhook.New(webhook.Rules{Auth: v}, tc.store(e.store), e.publisher, slog.New(slog.NewJSONHandler(e.logs, nil)))
+			key := fmt.Sprintf("0221221161919%05d", i)
+			for j, sc := range tc.states {
+				resp, _ := h.Handle(context.Background(), request(fmt.Sprintf("mid-%d", j), body(key, sc, nil), nil))
+				if !tc.sweep { // a crashed function answers nothing
+					wantOK(t, resp)
+				}
+			}
+			if tc.sweep {
+				sw := sweeper.New(e.store, e.store, e.publisher, sweeper.Settings{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+				later := time.Now().Add(sweeper.DefaultThreshold + time.Second)
+				for _, at := range []time.Time{later, later.Add(5 * time.Minute)} {
+					if _, err := sw.Run(context.Background(), at); err != nil {
+						t.Fatalf("sweep: %v", err)
+					}
+				}
+				if got := len(e.delivered(t)); got != tc.alerts {
+					t.Errorf("the sweeper published %d alerts, want %d", got, tc.alerts)
+				}
+				// POPBiLL's retry of the crashed delivery, answered by the real handler.
+				wantOK(t, e.send(t, request("mid-retry", body(key, 305, nil), nil)))
+				tc.alerts = 0
+			}
+			if got := len(e.delivered(t)); got != tc.alerts {
+				t.Errorf("%d alerts published, want %d", got, tc.alerts)
+			}
+		})
 	}
 }

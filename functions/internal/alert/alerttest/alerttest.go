@@ -5,6 +5,7 @@ package alerttest
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
@@ -24,6 +25,7 @@ func Failure(itemKey string) alert.Failure {
 		ConfirmNum: "TB0001146", TradeDate: "20221221", StateCode: 305,
 		NTSResultCode: "TS4", NTSResultDT: "20221222100033", EventDT: "20221222100033",
 		EventType: "NTS", MID: "016120000002-1777d55c2c41492ab06826d",
+		Kind: alert.KindFailure, AlertID: alert.ID(itemKey, alert.KindFailure),
 	}
 }
 
@@ -80,4 +82,45 @@ var RenderCases = []RenderCase{
 	{"unknown-code", func(f *alert.Failure) { f.NTSResultCode = "TS99" }},
 	{"missing-mgtkey", func(f *alert.Failure) { f.MgtKey = "" }},
 	{"hangul-in-fields", func(f *alert.Failure) { f.MgtKey = "영수증-001"; f.NTSResultCode = "오류" }},
+	{"overdue", func(f *alert.Failure) {
+		*f = alert.Failure{
+			ItemKey: f.ItemKey, FranchiseCorpNum: f.FranchiseCorpNum, MgtKey: f.MgtKey, ConfirmNum: f.ConfirmNum,
+			TradeDate: f.TradeDate, StateCode: 300, EventDT: "20221221161912", EventType: "Issue",
+			IssueDT: "20221221161912", MID: f.MID, Kind: alert.KindOverdue, AlertID: alert.ID(f.ItemKey, alert.KindOverdue),
+		}
+	}},
+}
+
+// Recorder is a publisher that keeps what Next accepted, for adapters whose
+// subscribers cannot be read back (the console one).
+type Recorder struct {
+	Next alert.Publisher
+	mu   sync.Mutex
+	got  []Published
+}
+
+// Published is one alert Next accepted, with its message id.
+type Published struct {
+	Failure   alert.Failure
+	MessageID string
+}
+
+// Publish publishes through Next and keeps what it accepted.
+func (r *Recorder) Publish(ctx context.Context, f alert.Failure) (string, error) {
+	id, err := r.Next.Publish(ctx, f)
+	if err == nil {
+		r.mu.Lock()
+		r.got = append(r.got, Published{f, id})
+		r.mu.Unlock()
+	}
+	return id, err
+}
+
+// Drain returns what was published since the last Drain.
+func (r *Recorder) Drain() []Published {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.got
+	r.got = nil
+	return out
 }

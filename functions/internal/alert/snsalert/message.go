@@ -34,5 +34,6 @@ func Attributes(f alert.Failure) map[string]string {
 		"stateCode":        fmt.Sprint(f.StateCode),
 		"eventType":        f.EventType,
 		"franchiseCorpNum": f.FranchiseCorpNum,
+		"alertId":          alert.IDOf(f),
 	}
 }

@@ -42,13 +42,13 @@ func Alert(f alert.Failure) *slackapi.WebhookMessage {
 		steps = append(steps, fmt.Sprintf("%d. %s", i+1, step))
 	}
 
-	footer := []slackapi.MixedElement{markdown("", "Reported by POPBiLL at "+alert.EventTime(f), textLimit)}
+	footer := []slackapi.MixedElement{markdown("", alert.Reported(f), textLimit)}
 	if f.MID != "" {
 		footer = append(footer, markdown("", "MID "+f.MID, textLimit))
 	}
 
 	return titled(alert.Title(f),
-		slackapi.NewSectionBlock(markdown("NTS rejected this cash receipt. *Reason:* ", alert.Reason(f), textLimit), fields, nil),
+		slackapi.NewSectionBlock(markdown(alert.Summary(f)+" *Reason:* ", alert.Reason(f), textLimit), fields, nil),
 		slackapi.NewSectionBlock(markdown("*What to do next*\n", strings.Join(steps, "\n"), textLimit), nil, nil),
 		slackapi.NewContextBlock("", footer...),
 	)

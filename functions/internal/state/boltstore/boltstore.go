@@ -6,6 +6,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,10 +17,16 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 )
 
-var bucket = []byte("cashbills")
+var (
+	bucket = []byte("cashbills")
+	// dueBucket is the queues' index, kept in the same transaction as the
+	// items: key "<queue>|<dueAt, unix ms, 16 digits>|<itemKey>", no value.
+	dueBucket = []byte("due")
+)
 
 // Store implements state.Store in a bbolt file.
 type Store struct{ db *bolt.DB }
@@ -27,6 +34,7 @@ type Store struct{ db *bolt.DB }
 var (
 	_ state.Store  = (*Store)(nil)
 	_ state.Reader = (*Store)(nil)
+	_ state.Queues = (*Store)(nil)
 )
 
 // leasedItem is the stored form of a state.Item: the item plus its alert lease.
@@ -49,7 +57,10 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s (is another receiver using it?): %w", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
+		if _, err := tx.CreateBucketIfNotExists(bucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(dueBucket)
 		return err
 	}); err != nil {
 		db.Close()
@@ -81,6 +92,14 @@ func save(b *bolt.Bucket, r leasedItem) error {
 	return b.Put([]byte(r.Event.ItemKey), v)
 }
 
+// dueKey is the item's key in dueBucket, nil when it is in no queue.
+func dueKey(it state.Item) []byte {
+	if it.DueQueue == "" {
+		return nil
+	}
+	return fmt.Appendf(nil, "%s|%016d|%s", it.DueQueue, it.DueAt.UnixMilli(), it.Event.ItemKey)
+}
+
 // errUnchanged ends a transaction without writing.
 var errUnchanged = errors.New("unchanged")
 
@@ -96,8 +115,19 @@ func (s *Store) change(ctx context.Context, itemKey string, fn func(r *leasedIte
 		if err != nil {
 			return err
 		}
+		before := dueKey(r.Item)
 		if err := fn(&r, found); err != nil {
 			return err
+		}
+		if after := dueKey(r.Item); found && before != nil && string(after) != string(before) {
+			if err := tx.Bucket(dueBucket).Delete(before); err != nil {
+				return err
+			}
+		}
+		if after := dueKey(r.Item); after != nil {
+			if err := tx.Bucket(dueBucket).Put(after, []byte{}); err != nil {
+				return err
+			}
 		}
 		return save(b, r)
 	})
@@ -111,16 +141,27 @@ func (s *Store) change(ctx context.Context, itemKey string, fn func(r *leasedIte
 func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, error) {
 	var res state.Result
 	err := s.change(ctx, in.Event.ItemKey, func(r *leasedItem, found bool) error {
+		owesFailure := in.Alert != nil && !state.FailureRecorded(r.AlertKind, r.AlertStatus)
 		if found && r.Event.StateCode >= in.Event.StateCode {
-			res = state.Result{Outcome: state.Stale, StateCode: r.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
+			res = state.Result{Outcome: state.Stale, StateCode: r.Event.StateCode}
 			if r.Event.StateCode == in.Event.StateCode {
 				res.Outcome = state.Duplicate
 			}
-			return errUnchanged
+			if !owesFailure {
+				res.AlertPending = r.AlertStatus == state.AlertPending
+				return errUnchanged
+			}
+			// A 305 that does not raise the state still owes its alert.
+			r.setFailureAlert(in.Alert, in.ReceivedAt)
+			res.AlertPending = true
+			return nil
 		}
 		r.Event, r.MID, r.ReceivedAt, r.Body = in.Event, in.MID, in.ReceivedAt.UTC(), in.Body
-		if in.Alert != nil {
-			r.AlertStatus, r.AlertPayload = state.AlertPending, in.Alert
+		switch {
+		case owesFailure:
+			r.setFailureAlert(in.Alert, in.ReceivedAt)
+		case in.Event.StateCode == cashbill.StateIssued && r.DueQueue == "":
+			r.DueQueue, r.DueAt = state.QueueResult, state.IssueDay(in.Event, in.ReceivedAt)
 		}
 		res = state.Result{Outcome: state.Stored, StateCode: in.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
 		return nil
@@ -128,18 +169,42 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 	return res, err
 }
 
-// ClaimAlert leases a pending alert whose lease is free or expired.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
-	var payload []byte
+// setFailureAlert fills the slot with a pending failure alert, replacing an
+// overdue alert with its lease and record.
+func (r *leasedItem) setFailureAlert(payload []byte, owedAt time.Time) {
+	r.setPendingAlert(state.AlertFailure, payload, owedAt)
+	r.LeaseOwner, r.LeaseUntil, r.AlertMessageID, r.AlertSentAt = "", time.Time{}, "", time.Time{}
+}
+
+// setPendingAlert fills the slot and puts the item in the alert queue.
+func (r *leasedItem) setPendingAlert(kind string, payload []byte, owedAt time.Time) {
+	r.AlertKind, r.AlertStatus, r.AlertPayload = kind, state.AlertPending, payload
+	r.DueQueue, r.DueAt = state.QueueAlert, owedAt.UTC()
+}
+
+// ClaimAlert leases a pending alert whose lease is free, expired, or owner's.
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
+	var c state.Claim
 	err := s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
-		if !found || r.AlertStatus != state.AlertPending || (r.LeaseOwner != "" && !r.LeaseUntil.Before(now)) {
+		switch {
+		case !found || r.AlertStatus == "":
+			c = state.Claim{Status: state.NothingOwed}
+			return errUnchanged
+		case r.AlertStatus == state.AlertSent:
+			c = state.Claim{Status: state.AlreadySent, MessageID: r.AlertMessageID}
+			return errUnchanged
+		case r.LeaseOwner != "" && r.LeaseOwner != owner && !r.LeaseUntil.Before(now):
+			c = state.Claim{Status: state.HeldByAnother, HeldBy: r.LeaseOwner, HeldUntil: r.LeaseUntil}
 			return errUnchanged
 		}
 		r.LeaseOwner, r.LeaseUntil = owner, now.Add(lease)
-		payload = r.AlertPayload
+		c = state.Claim{Status: state.Claimed, Payload: r.AlertPayload}
 		return nil
 	})
-	return payload, payload != nil, err
+	if err != nil {
+		return state.Claim{}, err
+	}
+	return c, nil
 }
 
 // ReleaseAlert drops owner's lease, if it still holds it.
@@ -153,14 +218,15 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 	})
 }
 
-// MarkAlertSent records a publish of a pending alert.
-func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+// MarkAlertSent records owner's publish of a pending alert.
+func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
 	return s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
-		if !found || r.AlertStatus != state.AlertPending {
+		if !found || r.AlertStatus != state.AlertPending || r.LeaseOwner != owner {
 			return errUnchanged
 		}
 		r.AlertStatus, r.AlertMessageID, r.AlertSentAt = state.AlertSent, messageID, at.UTC()
 		r.LeaseOwner, r.LeaseUntil = "", time.Time{}
+		r.DueQueue, r.DueAt = "", time.Time{}
 		return nil
 	})
 }
@@ -180,4 +246,50 @@ func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, erro
 		return err
 	})
 	return r.Item, found, err
+}
+
+// Due reads the queue's index in key order, which is dueAt order.
+func (s *Store) Due(ctx context.Context, queue string, through time.Time, limit int) ([]state.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []state.Item
+	prefix := []byte(queue + "|")
+	last := fmt.Appendf(nil, "%s|%016d|~", queue, through.UnixMilli())
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(dueBucket).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, last) <= 0 && len(out) < limit; k, _ = c.Next() {
+			itemKey := string(k[bytes.LastIndexByte(k, '|')+1:])
+			r, found, err := load(tx.Bucket(bucket), itemKey)
+			if err != nil {
+				return err
+			}
+			if found {
+				out = append(out, r.Item)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RaiseOverdue raises the overdue alert of an item still awaiting its result
+// with an empty slot, or takes an item that has its result out of the queue.
+func (s *Store) RaiseOverdue(ctx context.Context, itemKey string, payload []byte, now time.Time) (state.OverdueOutcome, error) {
+	var out state.OverdueOutcome
+	err := s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
+		switch {
+		case !found || r.DueQueue != state.QueueResult:
+			out = state.OverdueNotOwed
+			return errUnchanged
+		case r.Event.StateCode < cashbill.StateNTSSuccess && r.AlertStatus == "":
+			r.setPendingAlert(state.AlertOverdue, payload, now)
+			out = state.OverdueRaised
+		default:
+			r.DueQueue, r.DueAt = "", time.Time{}
+			out = state.ResultKnown
+		}
+		return nil
+	})
+	return out, err
 }

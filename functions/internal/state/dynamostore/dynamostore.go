@@ -27,11 +27,25 @@ type API interface {
 	UpdateItem(ctx context.Context, params *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
+// QueryAPI is the call the sweeper makes, on the due index only.
+type QueryAPI interface {
+	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
 // ReadAPI is the call the reader makes, for the local server and operators'
 // lookups; the webhook function is not granted it.
 type ReadAPI interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
+
+// The sparse index of items due in a queue (state.QueueAlert, state.QueueResult):
+// partition DueQueueAttribute (S), sort DueAtAttribute (N, unix milliseconds),
+// all attributes projected. template.yaml declares it.
+const (
+	DueIndex          = "due"
+	DueQueueAttribute = "dueQueue"
+	DueAtAttribute    = "dueAt"
+)
 
 // Attribute names. The event's own fields keep POPBiLL's names.
 const (
@@ -40,6 +54,7 @@ const (
 	attrMID      = "mid"
 	attrReceived = "receivedAt"
 	attrBody     = "body"
+	attrKind     = "alertKind"
 	attrAlert    = "alertStatus"
 	attrPayload  = "alertPayload"
 	attrOwner    = "alertLeaseOwner"
@@ -167,6 +182,24 @@ func (s *Store) input(itemKey string, u *update, cond string) *dynamodb.UpdateIt
 	return in
 }
 
+// conditional runs a conditional UpdateItem and returns the item after it,
+// or, when the condition failed (an expected answer, not an error), the item
+// as it was, with failed true.
+func (s *Store) conditional(ctx context.Context, itemKey string, u *update, cond string) (item map[string]types.AttributeValue, failed bool, err error) {
+	in := s.input(itemKey, u, cond)
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := s.api.UpdateItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return ccf.Item, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return out.Attributes, false, nil
+}
+
 func key(itemKey string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{KeyAttribute: str(itemKey)}
 }
@@ -179,7 +212,8 @@ func num(n int64) types.AttributeValue {
 
 // Apply writes r when the item is new or its stored stateCode is smaller. The
 // alert attributes are only ever added here, never removed, so an alert still
-// owed survives a later, greater state.
+// owed survives a later, greater state. A 305 that does not raise the state
+// still records its alert when the item holds no failure alert yet.
 func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
 	ev := r.Event
 	u := newUpdate()
@@ -195,34 +229,74 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 	u.setAttr(attrMID, str(r.MID))
 	u.setAttr(attrReceived, str(r.ReceivedAt.UTC().Format(time.RFC3339Nano)))
 	u.setAttr(attrBody, str(string(r.Body)))
-	if r.Alert != nil {
-		u.setAttr(attrAlert, str(state.AlertPending))
-		u.setAttr(attrPayload, str(string(r.Alert)))
+	switch {
+	case r.Alert != nil:
+		// The state was below 305, so the slot holds no failure alert.
+		setFailureAlert(u, r)
+	case ev.StateCode == cashbill.StateIssued:
+		// Awaiting the NTS result, unless already in a queue (an alert's).
+		q, at := u.name(DueQueueAttribute), u.name(DueAtAttribute)
+		u.set = append(u.set,
+			fmt.Sprintf("%s = if_not_exists(%s, %s)", q, q, u.value(str(state.QueueResult))),
+			fmt.Sprintf("%s = if_not_exists(%s, %s)", at, at, u.value(num(state.IssueDay(ev, r.ReceivedAt).UnixMilli()))))
 	}
 	cond := fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(KeyAttribute), u.name(attrState), stateValue)
-	in := s.input(ev.ItemKey, u, cond)
-	in.ReturnValues = types.ReturnValueAllNew
-	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-
-	out, err := s.api.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &ccf):
-		// The normal answer to a duplicate or a stale event: the old item
-		// comes back with the failure, so no second read is needed.
-		old, err := decodeState(ccf.Item)
-		if err != nil {
-			return state.Result{}, err
-		}
-		outcome := state.Stale
-		if old == ev.StateCode {
-			outcome = state.Duplicate
-		}
-		return state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(ccf.Item)}, nil
-	case err != nil:
+	item, failed, err := s.conditional(ctx, ev.ItemKey, u, cond)
+	if err != nil {
 		return state.Result{}, fmt.Errorf("dynamostore: update %s: %w", ev.ItemKey, err)
 	}
-	return state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: alertPending(out.Attributes)}, nil
+	if !failed {
+		return state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: alertPending(item)}, nil
+	}
+	// The normal answer to a duplicate or a stale event: the old item comes
+	// back with the failure, so no second read is needed.
+	old, err := decodeState(item)
+	if err != nil {
+		return state.Result{}, err
+	}
+	outcome := state.Stale
+	if old == ev.StateCode {
+		outcome = state.Duplicate
+	}
+	res := state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(item)}
+	if r.Alert != nil && !state.FailureRecorded(getS(item, attrKind), getS(item, attrAlert)) {
+		if res.AlertPending, err = s.recordFailure(ctx, r); err != nil {
+			return state.Result{}, err
+		}
+	}
+	return res, nil
+}
+
+// setFailureAlert fills the alert slot with r's failure alert, pending,
+// replacing an overdue alert and its lease and record.
+func setFailureAlert(u *update, r state.Delivery) {
+	setPendingAlert(u, state.AlertFailure, r.Alert, r.ReceivedAt)
+	u.remove = append(u.remove, u.name(attrOwner), u.name(attrUntil), u.name(attrMsgID), u.name(attrSentAt))
+}
+
+// setPendingAlert fills the alert slot and puts the item in the alert queue.
+func setPendingAlert(u *update, kind string, payload []byte, owedAt time.Time) {
+	u.setAttr(attrKind, str(kind))
+	u.setAttr(attrAlert, str(state.AlertPending))
+	u.setAttr(attrPayload, str(string(payload)))
+	u.setAttr(DueQueueAttribute, str(state.QueueAlert))
+	u.setAttr(DueAtAttribute, num(owedAt.UnixMilli()))
+}
+
+// recordFailure stores r's failure alert on an item whose state r did not
+// raise, if its slot is empty or holds an overdue alert. It reports whether
+// the item then owes an alert.
+func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (bool, error) {
+	u := newUpdate()
+	setFailureAlert(u, r)
+	cond := fmt.Sprintf("attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = %s)",
+		u.name(KeyAttribute), u.name(attrAlert), u.name(attrKind), u.value(str(state.AlertOverdue)))
+	// On a failed condition a concurrent 305 recorded it first.
+	item, _, err := s.conditional(ctx, r.Event.ItemKey, u, cond)
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: record failure alert %s: %w", r.Event.ItemKey, err)
+	}
+	return alertPending(item), nil
 }
 
 func decodeState(item map[string]types.AttributeValue) (int, error) {
@@ -248,24 +322,54 @@ func getS(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
-// ClaimAlert sets a lease on a pending alert whose lease is free or expired.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) ([]byte, bool, error) {
+// ClaimAlert sets a lease on a pending alert whose lease is free, expired, or
+// already owner's. A failed condition returns the old item, from which the
+// answer is read.
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
 	u := newUpdate()
-	u.setAttr(attrOwner, str(owner))
+	ownerValue := u.value(str(owner))
+	u.set = append(u.set, u.name(attrOwner)+" = "+ownerValue)
 	u.setAttr(attrUntil, num(now.Add(lease).UnixMilli()))
-	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s)",
-		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil), u.value(num(now.UnixMilli())))
-	in := s.input(itemKey, u, cond)
-	in.ReturnValues = types.ReturnValueAllNew
-	out, err := s.api.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
+	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s OR %s = %s)",
+		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil),
+		u.value(num(now.UnixMilli())), u.name(attrOwner), ownerValue)
+	item, failed, err := s.conditional(ctx, itemKey, u, cond)
 	switch {
-	case errors.As(err, &ccf):
-		return nil, false, nil
 	case err != nil:
-		return nil, false, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
+		return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
+	case failed:
+		return refusedClaim(itemKey, item, now)
 	}
-	return []byte(getS(out.Attributes, attrPayload)), true, nil
+	return state.Claim{Status: state.Claimed, Payload: []byte(getS(item, attrPayload))}, nil
+}
+
+// refusedClaim reads why a claim's condition failed from the old item.
+func refusedClaim(itemKey string, old map[string]types.AttributeValue, now time.Time) (state.Claim, error) {
+	switch getS(old, attrAlert) {
+	case state.AlertSent:
+		return state.Claim{Status: state.AlreadySent, MessageID: getS(old, attrMsgID)}, nil
+	case state.AlertPending:
+		until, err := decodeMillis(old, attrUntil)
+		if err != nil || until.UnixMilli() < now.UnixMilli() {
+			// The condition failed on an alert this reading says was free:
+			// an answer not to guess at.
+			return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: refused, but the item shows no other lease", itemKey)
+		}
+		return state.Claim{Status: state.HeldByAnother, HeldBy: getS(old, attrOwner), HeldUntil: until}, nil
+	}
+	return state.Claim{Status: state.NothingOwed}, nil
+}
+
+func decodeMillis(item map[string]types.AttributeValue, name string) (time.Time, error) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return time.Time{}, fmt.Errorf("dynamostore: no numeric %s", name)
+	}
+	ms, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("dynamostore: %s %q: %w", name, n.Value, err)
+	}
+	return time.UnixMilli(ms), nil
 }
 
 // ReleaseAlert removes owner's lease, if it still holds it.
@@ -281,15 +385,15 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 	return nil
 }
 
-// MarkAlertSent records the publish and drops the lease.
-func (s *Store) MarkAlertSent(ctx context.Context, itemKey, messageID string, at time.Time) error {
+// MarkAlertSent records owner's publish and drops the lease.
+func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
 	u := newUpdate()
 	u.setAttr(attrMsgID, str(messageID))
 	u.setAttr(attrSentAt, str(at.UTC().Format(time.RFC3339Nano)))
 	pending := u.value(str(state.AlertPending))
 	u.set = append(u.set, u.name(attrAlert)+" = "+u.value(str(state.AlertSent)))
-	u.remove = []string{u.name(attrOwner), u.name(attrUntil)}
-	cond := fmt.Sprintf("%s = %s", u.name(attrAlert), pending)
+	u.remove = []string{u.name(attrOwner), u.name(attrUntil), u.name(DueQueueAttribute), u.name(DueAtAttribute)}
+	cond := fmt.Sprintf("%s = %s AND %s = %s", u.name(attrAlert), pending, u.name(attrOwner), u.value(str(owner)))
 	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
@@ -322,21 +426,31 @@ func (r *Reader) Get(ctx context.Context, itemKey string) (state.Item, bool, err
 	if len(out.Item) == 0 {
 		return state.Item{}, false, nil
 	}
-	sc, err := decodeState(out.Item)
+	it, err := decodeItem(out.Item)
+	return it, err == nil, err
+}
+
+func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
+	sc, err := decodeState(item)
 	if err != nil {
-		return state.Item{}, false, err
+		return state.Item{}, err
 	}
 	it := state.Item{
-		Event:          cashbill.Event{ItemKey: getS(out.Item, KeyAttribute), StateCode: sc},
-		MID:            getS(out.Item, attrMID),
-		Body:           []byte(getS(out.Item, attrBody)),
-		AlertStatus:    getS(out.Item, attrAlert),
-		AlertMessageID: getS(out.Item, attrMsgID),
+		Event:          cashbill.Event{ItemKey: getS(item, KeyAttribute), StateCode: sc},
+		MID:            getS(item, attrMID),
+		Body:           []byte(getS(item, attrBody)),
+		AlertKind:      getS(item, attrKind),
+		AlertStatus:    getS(item, attrAlert),
+		AlertMessageID: getS(item, attrMsgID),
+		DueQueue:       getS(item, DueQueueAttribute),
 	}
 	for _, f := range eventFields {
-		f.set(&it.Event, out.Item)
+		f.set(&it.Event, item)
 	}
-	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrReceived))
-	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(out.Item, attrSentAt))
-	return it, true, nil
+	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(item, attrReceived))
+	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(item, attrSentAt))
+	if at, err := decodeMillis(item, DueAtAttribute); err == nil {
+		it.DueAt = at
+	}
+	return it, nil
 }

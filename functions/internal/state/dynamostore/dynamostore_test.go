@@ -5,18 +5,17 @@ package dynamostore_test
 import (
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
 )
 
 func TestContract(t *testing.T) {
 	statetest.Run(t, func(t *testing.T) statetest.Adapter {
-		client, table := mototest.Table(t, dynamostore.KeyAttribute)
+		client, table := motostack.StateTable(t)
 		return struct {
-			state.Store
-			state.Reader
-		}{dynamostore.New(client, table), dynamostore.NewReader(client, table)}
+			*dynamostore.Queues
+			*dynamostore.Reader
+		}{dynamostore.NewQueues(client, client, table), dynamostore.NewReader(client, table)}
 	})
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 )
 
-// Adapter is what an adapter provides: the store and its reader.
+// Adapter is what an adapter provides: the store, its reader and its queues.
 type Adapter interface {
 	state.Store
 	state.Reader
+	state.Queues
 }
 
 // NewStore returns an empty store for one test.
@@ -156,15 +157,15 @@ func Run(t *testing.T, newStore NewStore) {
 			t.Fatalf("redelivered 305 before publish: %+v, want duplicate with alert pending", res)
 		}
 		now := time.Now()
-		payload, ok, err := s.ClaimAlert(ctx, key, "owner-a", now, lease)
-		if err != nil || !ok || string(payload) != string(rec.Alert) {
-			t.Fatalf("ClaimAlert = %q, %v, %v; want the stored alert", payload, ok, err)
+		c, err := s.ClaimAlert(ctx, key, "owner-a", now, lease)
+		if err != nil || c.Status != state.Claimed || string(c.Payload) != string(rec.Alert) {
+			t.Fatalf("ClaimAlert = %+v, %v; want the stored alert claimed", c, err)
 		}
-		if err := s.MarkAlertSent(ctx, key, "sns-message-1", now); err != nil {
+		if err := s.MarkAlertSent(ctx, key, "owner-a", "sns-message-1", now); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, _ := s.ClaimAlert(ctx, key, "owner-b", now.Add(2*lease), lease); ok {
-			t.Error("an alert marked sent was claimed again")
+		if c, _ := s.ClaimAlert(ctx, key, "owner-b", now.Add(2*lease), lease); c.Status != state.AlreadySent || c.MessageID != "sns-message-1" {
+			t.Errorf("claim of an alert marked sent = %+v, want already sent as sns-message-1", c)
 		}
 		if res := apply(t, s, Delivery(key, 305, "mid-3")); res.AlertPending {
 			t.Errorf("after publish, a redelivery still reports the alert pending: %+v", res)
@@ -173,7 +174,7 @@ func Run(t *testing.T, newStore NewStore) {
 		if it.AlertStatus != state.AlertSent || it.AlertMessageID != "sns-message-1" || it.AlertSentAt.IsZero() {
 			t.Errorf("alert record = %q %q %v, want sent, sns-message-1, a time", it.AlertStatus, it.AlertMessageID, it.AlertSentAt)
 		}
-		if err := s.MarkAlertSent(ctx, key, "sns-message-2", now); err != nil {
+		if err := s.MarkAlertSent(ctx, key, "owner-a", "sns-message-2", now); err != nil {
 			t.Errorf("marking an already sent alert: %v, want no error", err)
 		}
 		if it := get(t, s, key); it.AlertMessageID != "sns-message-1" {
@@ -199,15 +200,118 @@ func Run(t *testing.T, newStore NewStore) {
 				key := ItemKey()
 				apply(t, s, Delivery(key, 305, "mid-1"))
 				now := time.Now()
-				if _, ok, err := s.ClaimAlert(ctx, key, "owner-a", now, lease); !ok || err != nil {
-					t.Fatalf("first claim = %v, %v", ok, err)
+				if c, err := s.ClaimAlert(ctx, key, "owner-a", now, lease); c.Status != state.Claimed || err != nil {
+					t.Fatalf("first claim = %+v, %v", c, err)
 				}
 				if err := tc.between(s, key); err != nil {
 					t.Fatal(err)
 				}
-				_, ok, err := s.ClaimAlert(ctx, key, "owner-b", now.Add(tc.at), lease)
-				if err != nil || ok != tc.want {
-					t.Errorf("second claim = %v, %v; want %v", ok, err, tc.want)
+				c, err := s.ClaimAlert(ctx, key, "owner-b", now.Add(tc.at), lease)
+				if err != nil || (c.Status == state.Claimed) != tc.want {
+					t.Errorf("second claim = %+v, %v; want claimed %v", c, err, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("a claim answers what the item holds, never a guess", func(t *testing.T) {
+		now := time.Now().Truncate(time.Millisecond)
+		cases := []struct {
+			name string
+			// before runs on an item with a pending alert, before the claim
+			// by owner-a at now+at.
+			before func(t *testing.T, s Adapter, key string)
+			at     time.Duration
+			want   state.Claim
+		}{
+			{"a retried claim by the same owner succeeds", func(t *testing.T, s Adapter, key string) {
+				mustClaim(t, s, key, "owner-a", now, lease)
+			}, time.Second, state.Claim{Status: state.Claimed}},
+			{"another owner is refused while the lease holds", func(t *testing.T, s Adapter, key string) {
+				mustClaim(t, s, key, "owner-b", now, lease)
+			}, lease / 2, state.Claim{Status: state.HeldByAnother, HeldBy: "owner-b", HeldUntil: now.Add(lease)}},
+			{"an expired lease is taken over", func(t *testing.T, s Adapter, key string) {
+				mustClaim(t, s, key, "owner-b", now, lease)
+			}, lease + time.Second, state.Claim{Status: state.Claimed}},
+			{"a sent alert is never claimed again", func(t *testing.T, s Adapter, key string) {
+				mustClaim(t, s, key, "owner-b", now, lease)
+				if err := s.MarkAlertSent(ctx, key, "owner-b", "sns-1", now); err != nil {
+					t.Fatal(err)
+				}
+			}, 10 * lease, state.Claim{Status: state.AlreadySent, MessageID: "sns-1"}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				key := ItemKey()
+				rec := Delivery(key, 305, "mid-1")
+				apply(t, s, rec)
+				tc.before(t, s, key)
+				got, err := s.ClaimAlert(ctx, key, "owner-a", now.Add(tc.at), lease)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.want.Status == state.Claimed {
+					tc.want.Payload = rec.Alert
+				}
+				if got.Status != tc.want.Status || string(got.Payload) != string(tc.want.Payload) ||
+					got.MessageID != tc.want.MessageID || got.HeldBy != tc.want.HeldBy || !got.HeldUntil.Equal(tc.want.HeldUntil) {
+					t.Errorf("claim = %+v\nwant    %+v", got, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("the first 305 owes its alert whatever was stored before", func(t *testing.T) {
+		type step struct {
+			stateCode int
+			// sent marks the alert sent after this delivery.
+			sent bool
+		}
+		cases := []struct {
+			name    string
+			steps   []step
+			pending bool // after the last delivery
+			final   int
+		}{
+			{"400 then 305", []step{{400, false}, {305, false}}, true, 400},
+			{"999 then 305", []step{{999, false}, {305, false}}, true, 999},
+			{"305 then 305 owes one alert", []step{{305, false}, {305, false}}, true, 305},
+			{"a 305 after the alert was sent owes none", []step{{305, true}, {305, false}}, false, 305},
+			{"a stale 305 after a sent alert owes none", []step{{305, true}, {400, false}, {305, false}}, false, 400},
+			{"a stale 305 after 400 then a second one", []step{{400, false}, {305, true}, {305, false}}, false, 400},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				key := ItemKey()
+				now := time.Now()
+				var last state.Result
+				for i, st := range tc.steps {
+					last = apply(t, s, Delivery(key, st.stateCode, fmt.Sprint("mid-", i)))
+					if st.sent {
+						mustClaim(t, s, key, "owner", now, lease)
+						if err := s.MarkAlertSent(ctx, key, "owner", "sns-1", now); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if last.AlertPending != tc.pending {
+					t.Errorf("last delivery reports alert pending %v, want %v", last.AlertPending, tc.pending)
+				}
+				it := get(t, s, key)
+				if it.Event.StateCode != tc.final {
+					t.Errorf("stored stateCode %d, want %d: a 305 never lowers the state", it.Event.StateCode, tc.final)
+				}
+				c, err := s.ClaimAlert(ctx, key, "owner-2", now.Add(2*lease), lease)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (c.Status == state.Claimed) != tc.pending {
+					t.Errorf("claim = %v, want claimed %v", c.Status, tc.pending)
+				}
+				if tc.pending && it.AlertKind != state.AlertFailure {
+					t.Errorf("alert kind %q, want %q", it.AlertKind, state.AlertFailure)
 				}
 			})
 		}
@@ -219,11 +323,11 @@ func Run(t *testing.T, newStore NewStore) {
 		if res := apply(t, s, Delivery(key, 304, "mid-1")); res.AlertPending {
 			t.Errorf("304 reported an alert pending")
 		}
-		if _, ok, err := s.ClaimAlert(ctx, key, "owner", time.Now(), lease); ok || err != nil {
-			t.Errorf("claim on 304 = %v, %v", ok, err)
+		if c, err := s.ClaimAlert(ctx, key, "owner", time.Now(), lease); c.Status != state.NothingOwed || err != nil {
+			t.Errorf("claim on 304 = %+v, %v; want nothing owed", c, err)
 		}
-		if _, ok, err := s.ClaimAlert(ctx, ItemKey(), "owner", time.Now(), lease); ok || err != nil {
-			t.Errorf("claim on unknown item = %v, %v", ok, err)
+		if c, err := s.ClaimAlert(ctx, ItemKey(), "owner", time.Now(), lease); c.Status != state.NothingOwed || err != nil {
+			t.Errorf("claim on unknown item = %+v, %v; want nothing owed", c, err)
 		}
 	})
 
@@ -237,10 +341,12 @@ func Run(t *testing.T, newStore NewStore) {
 		if res := apply(t, s, Delivery(key, 300, "mid-3")); res.Outcome != state.Stale || !res.AlertPending {
 			t.Errorf("stale delivery: %+v, want stale with alert pending", res)
 		}
-		if _, ok, _ := s.ClaimAlert(ctx, key, "owner", time.Now(), lease); !ok {
-			t.Error("the owed alert could not be claimed")
+		if c, _ := s.ClaimAlert(ctx, key, "owner", time.Now(), lease); c.Status != state.Claimed {
+			t.Errorf("the owed alert could not be claimed: %+v", c)
 		}
 	})
+
+	t.Run("queues", func(t *testing.T) { runQueues(t, newStore) })
 
 	t.Run("concurrent deliveries end at the highest state", func(t *testing.T) {
 		s := newStore(t)
@@ -281,6 +387,13 @@ func Run(t *testing.T, newStore NewStore) {
 			t.Errorf("304 stored %d times, want exactly once", n304)
 		}
 	})
+}
+
+func mustClaim(t *testing.T, s Adapter, key, owner string, now time.Time, lease time.Duration) {
+	t.Helper()
+	if c, err := s.ClaimAlert(context.Background(), key, owner, now, lease); err != nil || c.Status != state.Claimed {
+		t.Fatalf("claim by %s = %+v, %v; want claimed", owner, c, err)
+	}
 }
 
 // wantEvent fails t unless the stored event equals the applied one, field for field.

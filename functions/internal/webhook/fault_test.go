@@ -1,12 +1,9 @@
-//go:build integration && faultbug
+//go:build integration
 
-// This file holds fault tests that show a bug not fixed yet (issue 9 case 1):
-// each asserts the correct behaviour and fails on today's code. They run only
-// with both tags, so that make test stays green until the fix lands:
-//
-//	infra/with-moto.sh go test -count=1 -tags 'integration faultbug' -run Fault ./functions/internal/webhook/
-//
-// The fix (the idempotent claim) removes the faultbug tag.
+// Fault tests through faultproxy, between the SDK and moto_server. The first
+// showed issue 9 case 1 (a claim whose answer was lost made the delivery
+// answer 200 while the alert stayed pending) until the claim accepted its own
+// lease: it failed on that code and passes since.
 
 package webhook_test
 
@@ -38,7 +35,7 @@ func isClaim(body []byte) bool {
 func TestFaultClaimAnswerLostAfterCommitStillDeliversTheAlert(t *testing.T) {
 	if os.Getenv(mototest.EnvVar) == "" {
 		t.Fatalf("%s is not set: run this test with moto_server, as make test does: "+
-			"infra/with-moto.sh go test -count=1 -tags 'integration faultbug' -run Fault ./functions/internal/webhook/", mototest.EnvVar)
+			"run make test, which starts one", mototest.EnvVar)
 	}
 	_, table := mototest.Table(t, dynamostore.KeyAttribute)
 	sub := mototest.Topic(t)

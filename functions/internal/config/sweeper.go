@@ -1,0 +1,74 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The sweeper's own settings; it reads STATE_TABLE and ALERT_TOPIC_ARN too.
+const (
+	SweepThreshold = "SWEEP_THRESHOLD"
+	ResultDeadline = "RESULT_DEADLINE"
+	SweepBatch     = "SWEEP_BATCH"
+)
+
+// SweeperVariables is every setting the sweeper function reads.
+var SweeperVariables = []Variable{
+	{Name: StateTable, Doc: "Required. The webhook's state table, with its `due` index."},
+	{Name: AlertTopicARN, Doc: "Required. The alert topic the webhook publishes to."},
+	{Name: SweepThreshold, Doc: "How long an alert stays pending before the sweeper publishes it (a Go duration). Default `2m`, the webhook's lease."},
+	{Name: ResultDeadline, Doc: "How long after midnight KST of the issue date a cashbill at 300 may wait for its NTS result before an \"NTS result overdue\" alert. Default `66h`: 18:00 KST on the second day after issue."},
+	{Name: SweepBatch, Doc: "The most items one run takes from each queue; the rest wait for the next run. Default `200`."},
+}
+
+// Sweep is the sweeper's tuning; a main converts it with sweeper.Settings(s),
+// which stops compiling if the two part. Zero values mean the defaults.
+type Sweep struct {
+	Threshold time.Duration
+	Deadline  time.Duration
+	Batch     int
+}
+
+// ReadSweep reads the sweeper's tuning; unset variables are left zero.
+func ReadSweep(getenv func(string) string) (Sweep, error) {
+	var s Sweep
+	var err error
+	if s.Threshold, err = duration(getenv, SweepThreshold); err != nil {
+		return s, err
+	}
+	if s.Deadline, err = duration(getenv, ResultDeadline); err != nil {
+		return s, err
+	}
+	if v := strings.TrimSpace(getenv(SweepBatch)); v != "" {
+		if s.Batch, err = strconv.Atoi(v); err != nil || s.Batch <= 0 {
+			return s, fmt.Errorf("%s must be a positive whole number, got %q", SweepBatch, v)
+		}
+	}
+	return s, nil
+}
+
+func duration(getenv func(string) string, name string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 2m or 66h, got %q", name, v)
+	}
+	return d, nil
+}
+
+// ReadStore reads the two settings every function that writes the state
+// table reads: STATE_TABLE and ALERT_TOPIC_ARN, both required.
+func ReadStore(getenv func(string) string) (table, topic string, err error) {
+	if table, err = Required(getenv, StateTable); err != nil {
+		return "", "", err
+	}
+	if topic, err = Required(getenv, AlertTopicARN); err != nil {
+		return "", "", err
+	}
+	return table, topic, nil
+}

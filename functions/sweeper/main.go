@@ -1,0 +1,50 @@
+// Command sweeper is the scheduled Lambda function (every 5 minutes) that
+// publishes alerts left pending and raises "NTS result overdue" alerts. It is
+// wiring only: configuration and clients are built once per cold start and
+// handed to sweeper.New.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/sweeper"
+)
+
+func main() {
+	ctx := context.Background()
+	log := lambdacontext.NewLogger()
+	fatal := func(msg string, err error) {
+		log.Error(msg, "error", err.Error())
+		os.Exit(1)
+	}
+	table, topic, err := config.ReadStore(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	settings, err := config.ReadSweep(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		fatal("aws configuration", err)
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	queues := dynamostore.NewQueues(db, db, table)
+	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), topic), sweeper.Settings(settings), log)
+	// The schedule's event says nothing the sweep needs: it runs as of now.
+	lambda.Start(func(ctx context.Context) (sweeper.Report, error) {
+		return s.Run(ctx, time.Now())
+	})
+}
