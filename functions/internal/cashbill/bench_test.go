@@ -20,12 +20,12 @@ func BenchmarkParse(b *testing.B) {
 	parsers := []struct {
 		name  string
 		parse func([]byte) (cashbill.Event, error)
-	}{{"Parse", cashbill.Parse}, {"oracle-encoding-json", oracleParse}}
+	}{{"Parse", cashbill.Parse}, {"encoding-json-oracle", oracleParse}}
 	for _, name := range slices.Sorted(maps.Keys(bodies)) {
 		body := bodies[name]
 		_, wantErr := oracleParse(body)
 		for _, p := range parsers {
-			b.Run(name+"/"+p.name, func(b *testing.B) {
+			b.Run("body="+name+"/parser="+p.name, func(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(len(body)))
 				for b.Loop() {
