@@ -1,6 +1,7 @@
 package cashbill
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -116,12 +117,13 @@ func (fs *fields) decodeStrings() [fieldCount]string {
 // mismatched UTF-16 surrogate becomes U+FFFD.
 func unquote(b *strings.Builder, s []byte) {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' {
-			b.WriteByte(c)
-			i++
-			continue
+		plain := bytes.IndexByte(s[i:], '\\')
+		if plain < 0 {
+			b.Write(s[i:])
+			return
 		}
+		b.Write(s[i : i+plain])
+		i += plain
 		switch s[i+1] {
 		case 'b':
 			b.WriteByte('\b')
@@ -339,38 +341,34 @@ func (s *scanner) array() bool {
 // string scans a string at s.pos and reports whether it holds an escape.
 func (s *scanner) string() (escaped, ok bool) {
 	s.pos++
-	for s.pos < len(s.data) {
-		switch c := s.data[s.pos]; {
-		case c == '"':
-			s.pos++
-			return escaped, true
-		case c < 0x20:
-			return false, false
-		case c == '\\':
-			escaped = true
-			s.pos++
-			if s.pos >= len(s.data) {
-				return false, false
-			}
-			switch s.data[s.pos] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.pos++
-			case 'u':
-				s.pos++
-				for range 4 {
-					if s.pos >= len(s.data) || !isHex(s.data[s.pos]) {
-						return false, false
-					}
-					s.pos++
-				}
-			default:
-				return false, false
-			}
-		default:
+	for {
+		for s.pos < len(s.data) && s.data[s.pos] >= 0x20 && s.data[s.pos] != '"' && s.data[s.pos] != '\\' {
 			s.pos++
 		}
+		switch {
+		case s.at('"'):
+			s.pos++
+			return escaped, true
+		case !s.at('\\'): // the end of the body, or a control character
+			return false, false
+		}
+		escaped = true
+		s.pos++
+		switch {
+		case s.pos < len(s.data) && strings.IndexByte(`"\\/bfnrt`, s.data[s.pos]) >= 0:
+			s.pos++
+		case s.at('u'):
+			s.pos++
+			for range 4 {
+				if s.pos >= len(s.data) || !isHex(s.data[s.pos]) {
+					return false, false
+				}
+				s.pos++
+			}
+		default:
+			return false, false
+		}
 	}
-	return false, false
 }
 
 func isHex(c byte) bool {
