@@ -2,6 +2,7 @@ package cashbill
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -193,19 +194,7 @@ func (s *scanner) problem() string {
 	if s.pos >= len(s.data) {
 		return "it ends before the object is closed"
 	}
-	return "syntax error at byte " + itoa(s.pos+1)
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		if n /= 10; n == 0 {
-			return string(b[i:])
-		}
-	}
+	return "syntax error at byte " + strconv.Itoa(s.pos+1)
 }
 
 func (s *scanner) at(c byte) bool { return s.pos < len(s.data) && s.data[s.pos] == c }
