@@ -3,12 +3,8 @@ package cashbill
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -40,23 +36,23 @@ func Parse(body []byte) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	p := parser{raw: raw}
+	p := parser{raw: raw, text: raw.decodeStrings()}
 	ev := Event{
-		CorpNum:          p.optionalDigits("corpNum", 10),
-		FranchiseCorpNum: p.optionalDigits("franchiseCorpNum", 10),
+		CorpNum:          p.optionalDigits(corpNum, 10),
+		FranchiseCorpNum: p.optionalDigits(franchiseCorpNum, 10),
 		ItemKey:          p.itemKey(),
-		TradeDate:        p.optionalDate("tradeDate", "20060102"),
-		ConfirmNum:       p.optionalString("confirmNum"),
-		NTSSendDT:        p.optionalDate("ntssendDT", dateTimeLayout),
-		NTSResultDT:      p.optionalDate("ntsresultDT", dateTimeLayout),
-		NTSResultCode:    p.optionalString("ntsresultCode"),
+		TradeDate:        p.optionalDate(tradeDate, dateLayout),
+		ConfirmNum:       p.optionalString(confirmNum),
+		NTSSendDT:        p.optionalDate(ntssendDT, dateTimeLayout),
+		NTSResultDT:      p.optionalDate(ntsresultDT, dateTimeLayout),
+		NTSResultCode:    p.optionalString(ntsresultCode),
 		StateCode:        p.stateCode(),
-		StateDT:          p.optionalDate("stateDT", dateTimeLayout),
-		IssueDT:          p.optionalDate("issueDT", dateTimeLayout),
-		MgtKey:           p.optionalString("mgtKey"),
-		EventDT:          p.requiredDate("eventDT", dateTimeLayout),
-		EventType:        p.requiredString("eventType"),
-		InterOPYN:        p.optionalBool("interOPYN"),
+		StateDT:          p.optionalDate(stateDT, dateTimeLayout),
+		IssueDT:          p.optionalDate(issueDT, dateTimeLayout),
+		MgtKey:           p.optionalString(mgtKey),
+		EventDT:          p.requiredDate(eventDT),
+		EventType:        p.requiredString(eventType),
+		InterOPYN:        p.optionalBool(interOPYN),
 	}
 	if p.err == nil && ev.BusinessNumber() == "" {
 		p.err = fieldErr("franchiseCorpNum", "is missing: the seller's 10-digit business registration number is required (franchiseCorpNum, or corpNum)")
@@ -67,81 +63,45 @@ func Parse(body []byte) (Event, error) {
 	return ev, nil
 }
 
-// dateTimeLayout is POPBiLL's yyyyMMddHHmmss, in KST.
-const dateTimeLayout = "20060102150405"
+// POPBiLL's date and date-time forms, in KST, as the messages name them.
+const (
+	dateLayout     = "yyyyMMdd"
+	dateTimeLayout = "yyyyMMddHHmmss"
+)
 
-func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+// decodeObject checks that body is one JSON object with each of its keys once,
+// and returns the raw values of the event's fields.
+func decodeObject(body []byte) (fields, error) {
 	// A byte-order mark is not JSON, but a sender's editor may add one: drop it.
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
 	if len(trimmed) == 0 {
-		return nil, &FieldError{Problem: "the request body is empty: expected one JSON object describing a cashbill event"}
+		return fields{}, &FieldError{Problem: "the request body is empty: expected one JSON object describing a cashbill event"}
 	}
 	if !utf8.Valid(trimmed) {
-		return nil, &FieldError{Problem: "the request body is not valid UTF-8 text: expected one JSON object"}
+		return fields{}, &FieldError{Problem: "the request body is not valid UTF-8 text: expected one JSON object"}
 	}
 	if trimmed[0] != '{' {
-		return nil, &FieldError{Problem: "the request body must be one JSON object (starting with '{'), not an array, string or number"}
+		return fields{}, &FieldError{Problem: "the request body must be one JSON object (starting with '{'), not an array, string or number"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	var raw map[string]json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, &FieldError{Problem: "the request body is not valid JSON (it may be truncated): " + jsonProblem(err)}
+	s := scanner{data: trimmed}
+	if !s.object() {
+		return fields{}, &FieldError{Problem: "the request body is not valid JSON (it may be truncated): " + s.problem()}
 	}
-	// More() misses a stray '}' or ']': only the end of input will do.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &FieldError{Problem: "the request body has data after the JSON object: send exactly one object"}
+	if s.pos != len(trimmed) {
+		return fields{}, &FieldError{Problem: "the request body has data after the JSON object: send exactly one object"}
 	}
-	if key, dup := duplicateKey(trimmed); dup {
-		return nil, fieldErr(Clip(key), "appears more than once in the body: send each field once")
+	if s.top.duplicated {
+		return fields{}, fieldErr(Clip(s.top.duplicate), "appears more than once in the body: send each field once")
 	}
-	return raw, nil
-}
-
-// duplicateKey finds a key that the object in body, already decoded, names
-// twice. The decoder keeps the last value and other readers the first, so a
-// duplicate could make one body mean two events. Nested objects are unknown
-// fields, kept as they came: only the event's own keys are checked.
-func duplicateKey(body []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if _, err := dec.Token(); err != nil {
-		return "", false
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		key, ok := t.(string)
-		if err != nil || !ok {
-			return "", false
-		}
-		if seen[key] {
-			return key, true
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return "", false
-		}
-	}
-	return "", false
-}
-
-// jsonProblem describes a decoding error without echoing the body.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return fmt.Sprintf("syntax error at byte %d", syn.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "it ends before the object is closed"
-	}
-	return "it could not be read as an object"
+	return s.top, nil
 }
 
 // parser validates fields one by one and keeps the first problem, so that the
 // customer sees one clear sentence rather than a list.
 type parser struct {
-	raw map[string]json.RawMessage
-	err error
+	raw  fields
+	text [fieldCount]string // the decoded string values
+	err  error
 }
 
 func (p *parser) fail(e *FieldError) {
@@ -151,34 +111,33 @@ func (p *parser) fail(e *FieldError) {
 }
 
 // str reads a field that must be a JSON string; null or absent yields ok=false.
-func (p *parser) str(field string) (string, bool) {
-	v, present := p.raw[field]
-	if !present || string(v) == "null" {
+func (p *parser) str(f field) (string, bool) {
+	v := p.raw.value[f]
+	if v == nil || string(v) == "null" {
 		return "", false
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		p.fail(fieldErr(field, "must be a text value in quotes, got %s", preview(v)))
+	if v[0] != '"' {
+		p.fail(fieldErr(f.name(), "must be a text value in quotes, got %s", preview(v)))
 		return "", false
 	}
-	return s, true
+	return p.text[f], true
 }
 
-func (p *parser) optionalString(field string) string {
-	s, _ := p.str(field)
+func (p *parser) optionalString(f field) string {
+	s, _ := p.str(f)
 	return s
 }
 
-func (p *parser) requiredString(field string) string {
-	s, ok := p.str(field)
+func (p *parser) requiredString(f field) string {
+	s, ok := p.str(f)
 	if p.err == nil && (!ok || strings.TrimSpace(s) == "") {
-		p.fail(fieldErr(field, "is missing or empty"))
+		p.fail(fieldErr(f.name(), "is missing or empty"))
 	}
 	return s
 }
 
 func (p *parser) itemKey() string {
-	s, ok := p.str("itemKey")
+	s, ok := p.str(itemKey)
 	switch {
 	case p.err != nil:
 	case !ok || s == "":
@@ -189,89 +148,101 @@ func (p *parser) itemKey() string {
 	return s
 }
 
-func (p *parser) optionalDigits(field string, n int) string {
-	s, ok := p.str(field)
+func (p *parser) optionalDigits(f field, n int) string {
+	s, ok := p.str(f)
 	if ok && s != "" && (len(s) != n || !allDigits(s)) {
-		p.fail(fieldErr(field, "must be exactly %d digits with no dashes, got %s", n, quote(s)))
+		p.fail(fieldErr(f.name(), "must be exactly %d digits with no dashes, got %s", n, quote(s)))
 	}
 	return s
 }
 
-func (p *parser) optionalDate(field, layout string) string {
-	s, ok := p.str(field)
+func (p *parser) optionalDate(f field, layout string) string {
+	s, ok := p.str(f)
 	if ok && s != "" {
-		p.checkDate(field, layout, s)
+		p.checkDate(f, layout, s)
 	}
 	return s
 }
 
-func (p *parser) requiredDate(field, layout string) string {
-	s, ok := p.str(field)
+func (p *parser) requiredDate(f field) string {
+	s, ok := p.str(f)
 	if p.err == nil && (!ok || s == "") {
-		p.fail(fieldErr(field, "is missing: the time of the event (yyyyMMddHHmmss) is required"))
+		p.fail(fieldErr(f.name(), "is missing: the time of the event (yyyyMMddHHmmss) is required"))
 		return s
 	}
-	p.checkDate(field, layout, s)
+	p.checkDate(f, dateTimeLayout, s)
 	return s
 }
 
-func (p *parser) checkDate(field, layout, s string) {
+func (p *parser) checkDate(f field, layout, s string) {
 	if len(s) != len(layout) || !allDigits(s) {
-		p.fail(fieldErr(field, "must be %d digits in the form %s, got %s", len(layout), humanLayout(layout), quote(s)))
+		p.fail(fieldErr(f.name(), "must be %d digits in the form %s, got %s", len(layout), layout, quote(s)))
 		return
 	}
-	if _, err := time.Parse(layout, s); err != nil {
-		p.fail(fieldErr(field, "is not a real date and time (%s), got %s", humanLayout(layout), quote(s)))
+	if !realDateTime(s) {
+		p.fail(fieldErr(f.name(), "is not a real date and time (%s), got %s", layout, quote(s)))
 	}
 }
 
-func humanLayout(layout string) string {
-	if layout == dateTimeLayout {
-		return "yyyyMMddHHmmss"
+// realDateTime reports whether s, 8 or 14 digits, is a day of the proleptic
+// Gregorian calendar (years 0000 to 9999), followed by a time from 000000 to
+// 235959 when there are 14: what time.Parse accepts for the layout
+// 20060102150405, without its cost.
+func realDateTime(s string) bool {
+	num := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+	year, month, day := num(0)*100+num(2), num(4), num(6)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return false
 	}
-	return "yyyyMMdd"
+	return len(s) == 8 || num(8) < 24 && num(10) < 60 && num(12) < 60
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // stateCode accepts 305 and "305" alike: another POPBiLL service sends it as a string.
 func (p *parser) stateCode() int {
-	v, present := p.raw["stateCode"]
-	if !present || string(v) == "null" {
+	v := p.raw.value[stateCode]
+	if v == nil || string(v) == "null" {
 		p.fail(fieldErr("stateCode", "is missing: the cashbill's 3-digit state code is required"))
 		return 0
 	}
-	text := string(v)
-	if len(v) > 0 && v[0] == '"' {
-		if err := json.Unmarshal(v, &text); err != nil {
-			p.fail(fieldErr("stateCode", "must be a 3-digit number, got %s", preview(v)))
-			return 0
-		}
-		text = strings.TrimSpace(text)
+	text := v
+	if v[0] == '"' {
+		text = []byte(strings.TrimSpace(p.text[stateCode]))
 	}
-	n, err := strconv.Atoi(text)
-	if err != nil || len(text) != 3 || n < 100 {
+	if len(text) != 3 || !allDigits(string(text)) || text[0] == '0' {
 		p.fail(fieldErr("stateCode", "must be a 3-digit number such as 300, 304 or 305, got %s", preview(v)))
 		return 0
 	}
-	return n
+	return int(text[0]-'0')*100 + int(text[1]-'0')*10 + int(text[2]-'0')
 }
 
-func (p *parser) optionalBool(field string) *bool {
-	v, present := p.raw[field]
-	if !present || string(v) == "null" || string(v) == `""` {
+func (p *parser) optionalBool(f field) *bool {
+	v := p.raw.value[f]
+	if v == nil || string(v) == "null" || string(v) == `""` {
 		return nil
 	}
+	// interOPYN is informational: a string "true" is read, anything else refused.
 	var b bool
-	if err := json.Unmarshal(v, &b); err != nil {
-		// interOPYN is informational: a string "true" is read, anything else refused.
-		switch strings.Trim(string(v), `"`) {
-		case "true", "Y":
-			b = true
-		case "false", "N":
-			b = false
-		default:
-			p.fail(fieldErr(field, "must be true or false, got %s", preview(v)))
-			return nil
-		}
+	switch strings.Trim(string(v), `"`) {
+	case "true", "Y":
+		b = true
+	case "false", "N":
+		b = false
+	default:
+		p.fail(fieldErr(f.name(), "must be true or false, got %s", preview(v)))
+		return nil
 	}
 	return &b
 }
@@ -295,7 +266,7 @@ func Clip(s string) string {
 }
 
 // preview shows a raw JSON value in an error message, clipped.
-func preview(v json.RawMessage) string { return Clip(string(v)) }
+func preview(v []byte) string { return Clip(string(v)) }
 
 func quote(s string) string {
 	b, _ := json.Marshal(s)
