@@ -164,7 +164,7 @@ func keyNames(ks []dbtypes.KeySchemaElement) []string {
 var skippedTableProps = map[string]bool{
 	"TableName": true, "PointInTimeRecoverySpecification": true, "SSESpecification": true,
 	"DeletionProtectionEnabled": true, "Tags": true, "ContributorInsightsSpecification": true,
-	"TableClass": true,
+	"TableClass": true, "TimeToLiveSpecification": true,
 }
 
 func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, error) {
