@@ -61,6 +61,10 @@ func Open(path string) (*Store, error) {
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
 
+// DB is the open file, for the other buckets kept in it (the delivery
+// archive): bbolt lets one process open a file once.
+func (s *Store) DB() *bolt.DB { return s.db }
+
 func load(b *bolt.Bucket, itemKey string) (leasedItem, bool, error) {
 	v := b.Get([]byte(itemKey))
 	if v == nil {
