@@ -192,6 +192,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 			grants(callsOf[dynamoarchive.API]("dynamodb"), getAtt("ArchiveTable", "Arn")),
 			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialParam")),
+			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialNextParam")),
 			alertKey, parameterKey,
 		}},
 		{"SlackNotifierFunction", [][]grant{

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -201,5 +202,29 @@ func TestAnArchiveFailureNeverFailsADeliveryAndIsCounted(t *testing.T) {
 	}
 	if strings.Contains(a.logs.String(), "secret-looking") {
 		t.Error("the archive error's text was logged")
+	}
+}
+
+func TestDuringARotationBothCredentialsAreAcceptedAndTheArchiveSaysWhich(t *testing.T) {
+	const next = "popbill:next-secret"
+	arch := archiveSets["bbolt"](t)
+	a := newArchiving(t, arch, arch, credential, next)
+	cases := []struct {
+		name, credential, want string
+		status                 int
+	}{
+		{"the current credential", credential, auth.Current, 200},
+		{"the next credential", next, auth.Next, 200},
+		{"another", "popbill:old-secret", "", 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			key := statetest.ItemKey()
+			req := request("m-"+key, body(key, 300, nil), map[string]string{"authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(c.credential))})
+			resp, d, _ := a.send(t, req)
+			if resp.StatusCode != c.status || d.Credential != c.want {
+				t.Errorf("status %d, archived credential %q; want %d, %q", resp.StatusCode, d.Credential, c.status, c.want)
+			}
+		})
 	}
 }
