@@ -58,6 +58,20 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// Wrap returns the store in a file the caller has opened (and closes), such
+// as the operator tool's read-only one; a read-only file is only read.
+func Wrap(db *bolt.DB) (*Store, error) {
+	if !db.IsReadOnly() {
+		if err := db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(bucket)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("boltstore: init: %w", err)
+		}
+	}
+	return &Store{db: db}, nil
+}
+
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
 
@@ -179,8 +193,13 @@ func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, erro
 		found bool
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			// A read-only file the receiver never wrote to.
+			return nil
+		}
 		var err error
-		r, found, err = load(tx.Bucket(bucket), itemKey)
+		r, found, err = load(b, itemKey)
 		return err
 	})
 	return r.Item, found, err
