@@ -57,8 +57,9 @@ validate: test-tools
 	cfn-lint template.yaml
 	python3 infra/sam_validate.py $(VALIDATE_CASES)
 
-# The translator test adds this case: both optional features on.
-VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/slack-webhook-url AlertEmail=tax@example.co.kr'
+# The translator test adds these cases: both optional features on; a credential rotation under way.
+VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/slack-webhook-url AlertEmail=tax@example.co.kr' \
+	--case 'rotation:AuthCredentialNextParam=/popbill-webhook/credential-next'
 
 ## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:

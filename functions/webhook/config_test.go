@@ -19,6 +19,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
@@ -29,7 +30,7 @@ import (
 func TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration(t *testing.T) {
 	bootstrap := rietest.Build(t, "WebhookFunction")
 	base := map[string]string{
-		"STATE_TABLE": "t", "ALERT_TOPIC_ARN": "arn:aws:sns:ap-northeast-2:123456789012:a",
+		"STATE_TABLE": "t", "ALERT_TOPIC_ARN": "arn:aws:sns:ap-northeast-2:123456789012:a", "ARCHIVE_TABLE": "d",
 		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:secret-value",
 		"AWS_REGION": mototest.Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_LAMBDA_LOG_FORMAT": "JSON",
@@ -47,6 +48,8 @@ func TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration(t *testing.T) 
 		{"credential set twice", map[string]string{"AUTH_CREDENTIAL_PARAM": "/x"}, "AUTH_CREDENTIAL_PARAM"},
 		{"none with a credential", map[string]string{"AUTH_MODE": "none"}, "AUTH_MODE"},
 		{"bad allowlist", map[string]string{"ALLOWED_SOURCE_IPS": "popbill.com"}, "ALLOWED_SOURCE_IPS"},
+		{"no archive table", map[string]string{"ARCHIVE_TABLE": ""}, "ARCHIVE_TABLE"},
+		{"bad archive retention", map[string]string{"ARCHIVE_RETENTION_DAYS": "90d"}, "ARCHIVE_RETENTION_DAYS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +95,7 @@ func TestBootstrapReadsTheCredentialFromSSM(t *testing.T) {
 	_, table := mototest.Table(t, dynamostore.KeyAttribute)
 	sub := mototest.Topic(t)
 	em := rietest.Start(t, rietest.Build(t, "WebhookFunction"), []string{
-		"STATE_TABLE=" + table, "ALERT_TOPIC_ARN=" + sub.TopicARN,
+		"STATE_TABLE=" + table, "ALERT_TOPIC_ARN=" + sub.TopicARN, "ARCHIVE_TABLE=" + motostack.New(t).Refs["ArchiveTable"],
 		"AUTH_MODE=basic", "AUTH_CREDENTIAL_PARAM=" + param,
 		"AWS_ENDPOINT_URL=" + mototest.Endpoint(t), "AWS_REGION=" + mototest.Region,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_LAMBDA_LOG_FORMAT=JSON",

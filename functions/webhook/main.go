@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
@@ -43,9 +44,15 @@ func main() {
 	if warning != "" {
 		log.Warn(warning)
 	}
+	archiveTable, retention, err := config.ReadArchive(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
 	h := webhook.New(webhook.Rules(rules),
-		dynamostore.New(dynamodb.NewFromConfig(awsCfg), table),
+		dynamostore.New(db, table),
 		snsalert.New(sns.NewFromConfig(awsCfg), topic),
-		log)
+		log,
+		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention))
 	lambda.Start(h.Handle)
 }

@@ -37,35 +37,60 @@ type Rejection struct{ Reason string }
 
 func (r *Rejection) Error() string { return r.Reason }
 
-// Verifier checks requests against one configured credential.
+// Verifier checks requests against the configured credentials: one, or two
+// during a rotation (the current one and the next).
 type Verifier struct {
 	mode Mode
-	// want is the SHA-256 of the credential: comparing fixed-length digests in
-	// constant time leaks neither the content nor the length of the secret.
-	want [sha256.Size]byte
+	// want holds the SHA-256 of each credential: comparing fixed-length
+	// digests in constant time leaks neither the content nor the length of
+	// a secret.
+	want [][sha256.Size]byte
 }
 
-// New builds a Verifier. For Basic the credential is "user:password"; for
-// APIKey it is the key; for None it must be empty.
-func New(mode Mode, credential string) (*Verifier, error) {
-	switch mode {
-	case Basic:
-		user, _, ok := strings.Cut(credential, ":")
-		if !ok || user == "" {
-			return nil, fmt.Errorf("basic credential must have the form user:password")
-		}
-	case APIKey:
-		if strings.TrimSpace(credential) == "" {
-			return nil, fmt.Errorf("api key is empty")
-		}
-	case None:
-		if credential != "" {
-			return nil, fmt.Errorf("a credential is set but the mode is none")
-		}
-	default:
-		return nil, fmt.Errorf("unknown mode %q", mode)
+// Names of the credentials, in the order New takes them.
+const (
+	Current = "current"
+	Next    = "next"
+)
+
+// New builds a Verifier. For Basic a credential is "user:password"; for
+// APIKey it is the key; for None there is none. A second credential is the
+// next one of a rotation: both are accepted until the first is removed.
+func New(mode Mode, current string, next ...string) (*Verifier, error) {
+	if len(next) > 1 {
+		return nil, fmt.Errorf("at most two credentials (the current and the next)")
 	}
-	return &Verifier{mode: mode, want: sha256.Sum256([]byte(credential))}, nil
+	creds := append([]string{current}, next...)
+	v := &Verifier{mode: mode}
+	for i, credential := range creds {
+		switch mode {
+		case Basic:
+			user, _, ok := strings.Cut(credential, ":")
+			if !ok || user == "" {
+				return nil, fmt.Errorf("%s basic credential must have the form user:password", name(i))
+			}
+		case APIKey:
+			if strings.TrimSpace(credential) == "" {
+				return nil, fmt.Errorf("%s api key is empty", name(i))
+			}
+		case None:
+			if credential != "" {
+				return nil, fmt.Errorf("a credential is set but the mode is none")
+			}
+			continue
+		default:
+			return nil, fmt.Errorf("unknown mode %q", mode)
+		}
+		v.want = append(v.want, sha256.Sum256([]byte(credential)))
+	}
+	return v, nil
+}
+
+func name(i int) string {
+	if i == 0 {
+		return Current
+	}
+	return Next
 }
 
 // Mode is the verifier's mode.
@@ -74,39 +99,50 @@ func (v *Verifier) Mode() Mode { return v.mode }
 // Verify checks a request. header returns a request header by name,
 // case-insensitively, or "" when absent.
 func (v *Verifier) Verify(header func(name string) string) error {
+	_, err := v.Which(header)
+	return err
+}
+
+// Which checks a request like Verify and names the credential it carried:
+// Current or Next; "" in mode None.
+func (v *Verifier) Which(header func(name string) string) (string, error) {
 	switch v.mode {
 	case None:
-		return nil
+		return "", nil
 	case APIKey:
 		key := header("X-Api-Key")
 		if key == "" {
-			return &Rejection{"authentication required: send the API key set on the POPBiLL site in the X-Api-Key header"}
+			return "", &Rejection{"authentication required: send the API key set on the POPBiLL site in the X-Api-Key header"}
 		}
-		if !v.matches(key) {
-			return &Rejection{"authentication failed: the X-Api-Key does not match the key configured for this endpoint"}
-		}
-		return nil
+		return v.match(key, &Rejection{"authentication failed: the X-Api-Key does not match the key configured for this endpoint"})
 	default:
 		authz := strings.TrimSpace(header("Authorization"))
 		if authz == "" {
-			return &Rejection{"authentication required: send HTTP Basic credentials (Authorization: Basic ...) as set on the POPBiLL site"}
+			return "", &Rejection{"authentication required: send HTTP Basic credentials (Authorization: Basic ...) as set on the POPBiLL site"}
 		}
 		scheme, encoded, _ := strings.Cut(authz, " ")
 		if !strings.EqualFold(scheme, "Basic") {
-			return &Rejection{"authentication failed: this endpoint accepts only HTTP Basic authentication"}
+			return "", &Rejection{"authentication failed: this endpoint accepts only HTTP Basic authentication"}
 		}
 		decoded, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
 		if err != nil {
-			return &Rejection{"authentication failed: the Basic credentials are not valid base64"}
+			return "", &Rejection{"authentication failed: the Basic credentials are not valid base64"}
 		}
-		if !v.matches(string(decoded)) {
-			return &Rejection{"authentication failed: the user name or password does not match"}
-		}
-		return nil
+		return v.match(string(decoded), &Rejection{"authentication failed: the user name or password does not match"})
 	}
 }
 
-func (v *Verifier) matches(got string) bool {
+// match compares got with every credential, always all of them, so the time
+// taken says nothing about which one matched or how many are configured.
+func (v *Verifier) match(got string, rejection *Rejection) (string, error) {
 	sum := sha256.Sum256([]byte(got))
-	return subtle.ConstantTimeCompare(sum[:], v.want[:]) == 1
+	found := -1
+	for i, want := range v.want {
+		eq := subtle.ConstantTimeCompare(sum[:], want[:])
+		found = subtle.ConstantTimeSelect(eq, i, found)
+	}
+	if found < 0 {
+		return "", rejection
+	}
+	return name(found), nil
 }

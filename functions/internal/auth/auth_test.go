@@ -193,3 +193,49 @@ func TestVerifyLooksUpTheHeaderItIsAbout(t *testing.T) {
 		})
 	}
 }
+
+func TestARotationAcceptsTheCurrentAndTheNextCredentialAndNamesThem(t *testing.T) {
+	const next = "popbill:n3xt-pw"
+	basic, err := auth.New(auth.Basic, user+":"+password, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := auth.New(auth.APIKey, apiKey, "NEXTKEY-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		v       *auth.Verifier
+		headers func(string) string
+		want    string
+		refused bool
+	}{
+		{"basic, current", basic, headers("Authorization", basicHeader(user+":"+password)), auth.Current, false},
+		{"basic, next", basic, headers("Authorization", basicHeader(next)), auth.Next, false},
+		{"basic, neither", basic, headers("Authorization", basicHeader("popbill:old-pw")), "", true},
+		{"api key, current", key, headers("X-Api-Key", apiKey), auth.Current, false},
+		{"api key, next", key, headers("X-Api-Key", "NEXTKEY-1"), auth.Next, false},
+		{"api key, neither", key, headers("X-Api-Key", "NEXTKEY-2"), "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			which, err := c.v.Which(c.headers)
+			if which != c.want || (err != nil) != c.refused {
+				t.Errorf("Which = %q, %v; want %q, refused %v", which, err, c.want, c.refused)
+			}
+			if (c.v.Verify(c.headers) != nil) != c.refused {
+				t.Errorf("Verify disagrees with Which")
+			}
+		})
+	}
+}
+
+func TestNewRefusesAThirdCredentialOrAnUnusableNextOne(t *testing.T) {
+	if _, err := auth.New(auth.Basic, "a:b", "c:d", "e:f"); err == nil {
+		t.Error("three credentials accepted")
+	}
+	if _, err := auth.New(auth.Basic, "a:b", "no-colon"); err == nil || !strings.Contains(err.Error(), "next") {
+		t.Errorf("an unusable next credential: %v, want an error naming it next", err)
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -30,14 +32,19 @@ type Variable struct {
 
 // Names of the settings.
 const (
-	StateTable           = "STATE_TABLE"
-	AlertTopicARN        = "ALERT_TOPIC_ARN"
-	AuthMode             = "AUTH_MODE"
-	AuthCredential       = "AUTH_CREDENTIAL"
-	AuthCredentialParam  = "AUTH_CREDENTIAL_PARAM"
-	AllowedCorpNums      = "ALLOWED_CORPNUMS"
-	AllowedSourceIPs     = "ALLOWED_SOURCE_IPS"
-	CheckCorpNumChecksum = "CHECK_CORPNUM_CHECKSUM"
+	StateTable          = "STATE_TABLE"
+	AlertTopicARN       = "ALERT_TOPIC_ARN"
+	AuthMode            = "AUTH_MODE"
+	AuthCredential      = "AUTH_CREDENTIAL"
+	AuthCredentialParam = "AUTH_CREDENTIAL_PARAM"
+	// The next credential of a rotation: accepted beside the current one.
+	AuthCredentialNext      = "AUTH_CREDENTIAL_NEXT"
+	AuthCredentialParamNext = "AUTH_CREDENTIAL_PARAM_NEXT"
+	AllowedCorpNums         = "ALLOWED_CORPNUMS"
+	AllowedSourceIPs        = "ALLOWED_SOURCE_IPS"
+	CheckCorpNumChecksum    = "CHECK_CORPNUM_CHECKSUM"
+	ArchiveTable            = "ARCHIVE_TABLE"
+	ArchiveRetentionDays    = "ARCHIVE_RETENTION_DAYS"
 )
 
 // Variables is every setting the webhook function reads.
@@ -47,9 +54,39 @@ var Variables = []Variable{
 	{Name: AuthMode, Doc: "Required. `basic`, `apikey` or `none`, as set under Webhook 인증 on the POPBiLL site. `none` must be chosen explicitly and logs a warning at start."},
 	{Name: AuthCredential, LocalOnly: true, Doc: "The credential itself: `user:password` for basic, the key for apikey. For local use; set exactly one of this and AUTH_CREDENTIAL_PARAM."},
 	{Name: AuthCredentialParam, Doc: "Name of an SSM SecureString holding the credential; read once per cold start. For production."},
+	{Name: AuthCredentialNext, LocalOnly: true, Doc: "During a credential rotation, the next credential, accepted beside the current one. For local use; set at most one of this and AUTH_CREDENTIAL_PARAM_NEXT."},
+	{Name: AuthCredentialParamNext, Doc: "During a credential rotation, the name of an SSM SecureString holding the next credential, accepted beside the current one; empty otherwise."},
 	{Name: AllowedCorpNums, Doc: "Optional comma-separated business numbers (10 digits). Events for any other business are refused with 403 and not stored."},
 	{Name: AllowedSourceIPs, Doc: "Optional comma-separated IP addresses or CIDR blocks; other callers get 403. POPBiLL publishes 54.180.62.221 and 13.124.72.158."},
 	{Name: CheckCorpNumChecksum, Doc: "`true` refuses business numbers whose NTS check digit is wrong (vendor examples such as 1234567890 fail it). Default `false`."},
+	{Name: ArchiveTable, Doc: "Required. DynamoDB table recording every delivery, accepted or refused (partition key id; package dynamoarchive)."},
+	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the archive (its TTL), 1 to 3650. Default 90."},
+}
+
+// DefaultArchiveRetentionDays is ARCHIVE_RETENTION_DAYS when it is not set.
+const DefaultArchiveRetentionDays = 90
+
+// ReadArchive reads the archive's settings: its table (required) and how
+// long a delivery is kept.
+func ReadArchive(getenv func(string) string) (table string, retention time.Duration, err error) {
+	if table, err = Required(getenv, ArchiveTable); err != nil {
+		return "", 0, err
+	}
+	retention, err = ReadArchiveRetention(getenv)
+	return table, retention, err
+}
+
+// ReadArchiveRetention reads ARCHIVE_RETENTION_DAYS.
+func ReadArchiveRetention(getenv func(string) string) (time.Duration, error) {
+	days := DefaultArchiveRetentionDays
+	if v := strings.TrimSpace(getenv(ArchiveRetentionDays)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return 0, fmt.Errorf("%s must be a whole number of days from 1 to 3650, got %q", ArchiveRetentionDays, v)
+		}
+		days = n
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
 }
 
 // Rules are the webhook's request-checking settings. They have webhook.Rules'
@@ -77,7 +114,16 @@ func ReadRules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (
 	if err != nil {
 		return r, "", err
 	}
-	r.Auth, err = auth.New(mode, cred)
+	next, err := nextCredential(ctx, mode, getenv, ssmAPI)
+	if err != nil {
+		return r, "", err
+	}
+	if len(next) > 0 {
+		if _, err := auth.New(mode, next[0]); err != nil {
+			return r, "", fmt.Errorf("%s/%s: %w", AuthCredentialNext, AuthCredentialParamNext, err)
+		}
+	}
+	r.Auth, err = auth.New(mode, cred, next...)
 	if err != nil {
 		return r, "", fmt.Errorf("%s/%s: %w", AuthCredential, AuthCredentialParam, err)
 	}
@@ -120,6 +166,29 @@ func credential(ctx context.Context, mode auth.Mode, getenv func(string) string,
 		return "", fmt.Errorf("%s: parameter %q: %w", AuthCredentialParam, param, err)
 	}
 	return v, nil
+}
+
+// nextCredential reads the next credential of a rotation, when one is set.
+// Two parameters rather than two values in one: adding or removing the next
+// one is a deploy that leaves the current one untouched, and a deploy
+// restarts every instance, so none keeps a credential read before the change.
+func nextCredential(ctx context.Context, mode auth.Mode, getenv func(string) string, ssmAPI SSMAPI) ([]string, error) {
+	direct, param := getenv(AuthCredentialNext), strings.TrimSpace(getenv(AuthCredentialParamNext))
+	switch {
+	case direct == "" && param == "":
+		return nil, nil
+	case mode == auth.None:
+		return nil, fmt.Errorf("%s is none but %s or %s is set: remove it or choose basic/apikey", AuthMode, AuthCredentialNext, AuthCredentialParamNext)
+	case direct != "" && param != "":
+		return nil, fmt.Errorf("set only one of %s and %s", AuthCredentialNext, AuthCredentialParamNext)
+	case direct != "":
+		return []string{direct}, nil
+	}
+	v, err := secureString(ctx, ssmAPI, param)
+	if err != nil {
+		return nil, fmt.Errorf("%s: parameter %q: %w", AuthCredentialParamNext, param, err)
+	}
+	return []string{v}, nil
 }
 
 // SSMAPI is the one SSM call the receiver and the notifier make.

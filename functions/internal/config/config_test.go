@@ -334,3 +334,58 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesAcceptBothCredentialsDuringARotation(t *testing.T) {
+	const next = "popbill:next-secret-pw"
+	cases := []struct {
+		name   string
+		vars   map[string]string
+		ssm    *fakeSSM
+		accept []string
+	}{
+		{"no rotation: the current only", map[string]string{config.AuthMode: "basic", config.AuthCredential: basicCred}, nil, []string{basicCred}},
+		{"local next", map[string]string{config.AuthMode: "basic", config.AuthCredential: basicCred, config.AuthCredentialNext: next}, nil, []string{basicCred, next}},
+		{"next from SSM", map[string]string{config.AuthMode: "basic", config.AuthCredential: basicCred, config.AuthCredentialParamNext: "/next"}, ssmHolding(aws.String(next)), []string{basicCred, next}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var api config.SSMAPI
+			if c.ssm != nil {
+				api = c.ssm
+			}
+			rules, _, err := config.ReadRules(context.Background(), env(c.vars), api)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, cred := range c.accept {
+				which, err := rules.Auth.Which(request(auth.Basic, cred))
+				if want := []string{auth.Current, auth.Next}[i]; err != nil || which != want {
+					t.Errorf("credential %d: which %q, err %v; want %s", i, which, err, want)
+				}
+			}
+			if rules.Auth.Verify(request(auth.Basic, "popbill:other")) == nil {
+				t.Error("a third credential is accepted")
+			}
+		})
+	}
+}
+
+func TestRulesRefuseAnInconsistentNextCredential(t *testing.T) {
+	const next = "popbill:next-secret-pw"
+	cases := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"next twice", map[string]string{config.AuthMode: "basic", config.AuthCredential: basicCred, config.AuthCredentialNext: next, config.AuthCredentialParamNext: "/n"}, []string{config.AuthCredentialNext, config.AuthCredentialParamNext}},
+		{"next with mode none", map[string]string{config.AuthMode: "none", config.AuthCredentialNext: next}, []string{config.AuthMode, config.AuthCredentialNext}},
+		{"next of another form", map[string]string{config.AuthMode: "basic", config.AuthCredential: basicCred, config.AuthCredentialNext: "no-colon-secret"}, []string{config.AuthCredentialNext}},
+		{"next parameter unreadable", map[string]string{config.AuthMode: "basic", config.AuthCredential: basicCred, config.AuthCredentialParamNext: "/n"}, []string{config.AuthCredentialParamNext}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := config.ReadRules(context.Background(), env(c.vars), ssmFailing(errors.New("ParameterNotFound")))
+			assertErrorNames(t, err, c.want, append(secrets(basicCred), secrets(next)...)...)
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
@@ -213,8 +214,10 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 	}{
 		{"WebhookFunction", [][]grant{
 			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
+			grants(callsOf[dynamoarchive.API]("dynamodb"), getAtt("ArchiveTable", "Arn")),
 			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialParam")),
+			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialNextParam")),
 			alertKey, parameterKey,
 		}},
 		{"SlackNotifierFunction", [][]grant{

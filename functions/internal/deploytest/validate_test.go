@@ -17,6 +17,9 @@ import (
 // leave off. The Makefile's validate target runs the same.
 const slackAndEmail = "slack-and-email:SlackWebhookParam=/popbill-webhook/slack-webhook-url AlertEmail=tax@example.co.kr"
 
+// rotation is a credential rotation under way: the next credential's parameter set.
+const rotation = "rotation:AuthCredentialNextParam=/popbill-webhook/credential-next"
+
 // samValidate runs infra/sam_validate.py: the SAM translator, the code sam
 // validate and sam deploy run, on template for every samconfig.toml
 // environment with its parameter_overrides.
@@ -25,7 +28,7 @@ func samValidate(t *testing.T, template string) (string, error) {
 	if err := exec.Command("python3", "-c", "import samtranslator").Run(); err != nil {
 		t.Fatal("the SAM translator (python package samtranslator) is missing: run `make test`, which installs it with cfn-lint")
 	}
-	cmd := exec.Command("python3", "infra/sam_validate.py", "--template", template, "--case", slackAndEmail)
+	cmd := exec.Command("python3", "infra/sam_validate.py", "--template", template, "--case", slackAndEmail, "--case", rotation)
 	cmd.Dir = modroot.Dir(t)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -39,7 +42,7 @@ func TestSAMTranslatorAcceptsTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the SAM translator refused template.yaml: %v\n%s", err, out)
 	}
-	for _, env := range []string{"default", "prod", "slack-and-email"} {
+	for _, env := range []string{"default", "prod", "slack-and-email", "rotation"} {
 		if !strings.Contains(out, "ok   "+env+":") {
 			t.Errorf("no translation of %s in:\n%s", env, out)
 		}

@@ -165,7 +165,7 @@ func keyNames(ks []dbtypes.KeySchemaElement) []string {
 var skippedTableProps = map[string]bool{
 	"TableName": true, "PointInTimeRecoverySpecification": true, "SSESpecification": true,
 	"DeletionProtectionEnabled": true, "Tags": true, "ContributorInsightsSpecification": true,
-	"TableClass": true,
+	"TableClass": true, "TimeToLiveSpecification": true,
 }
 
 // tableProps are the table properties that change what a local table does,

@@ -2,9 +2,10 @@
 // Lambda runs, served over plain HTTP at /pbconnect, on the adapters the
 // environment chooses.
 //
-// By default it keeps state in an embedded bbolt file and prints alerts; with
-// STORE=dynamodb and ALERTS=sns it uses DynamoDB and SNS instead (a real
-// account, or moto_server through AWS_ENDPOINT_URL). GET /items/{itemKey}
+// By default it keeps state and the delivery archive in an embedded bbolt
+// file and prints alerts; with STORE=dynamodb and ALERTS=sns it uses DynamoDB
+// (STATE_TABLE, ARCHIVE_TABLE) and SNS instead (a real account, or
+// moto_server through AWS_ENDPOINT_URL). GET /items/{itemKey}
 // shows what is stored for a cashbill.
 package localserver
 
@@ -26,6 +27,9 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/boltarchive"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/httpapi"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
@@ -80,8 +84,13 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 	if warning != "" {
 		log.Warn(warning)
 	}
-	store, reader, closeStore, err := openStore(getenv, awsCfg, log)
+	store, reader, rec, closeStore, err := openStore(getenv, awsCfg, log)
 	if err != nil {
+		return nil, err
+	}
+	retention, err := config.ReadArchiveRetention(getenv)
+	if err != nil {
+		closeStore()
 		return nil, err
 	}
 	alerts, err := alertSink(getenv, awsCfg, stdout)
@@ -89,34 +98,44 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 		closeStore()
 		return nil, err
 	}
-	h := webhook.New(webhook.Rules(rules), store, alerts, log)
+	h := webhook.New(webhook.Rules(rules), store, alerts, log, webhook.WithArchive(rec, retention))
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))
 	return &Server{ServeMux: mux, close: closeStore}, nil
 }
 
-// openStore opens the store STORE names; the returned func closes it.
-func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (state.Store, state.Reader, func(), error) {
+// openStore opens the store STORE names and the delivery archive beside it
+// (the same bbolt file, or ARCHIVE_TABLE); the returned func closes them.
+func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (state.Store, state.Reader, archive.Recorder, func(), error) {
 	switch getenv("STORE") {
 	case "", "bolt":
 		path := or(getenv("STATE_FILE"), ".local/state.db")
 		bolt, err := boltstore.Open(path)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
-		log.Info("state store: embedded bbolt file", "path", path)
-		return bolt, bolt, func() { bolt.Close() }, nil
+		rec, err := boltarchive.New(bolt.DB())
+		if err != nil {
+			bolt.Close()
+			return nil, nil, nil, nil, err
+		}
+		log.Info("state store and delivery archive: embedded bbolt file", "path", path)
+		return bolt, bolt, rec, func() { bolt.Close() }, nil
 	case "dynamodb":
 		table, err := config.Required(getenv, config.StateTable)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
+		}
+		archiveTable, err := config.Required(getenv, config.ArchiveTable)
+		if err != nil {
+			return nil, nil, nil, nil, err
 		}
 		client := dynamodb.NewFromConfig(awsCfg)
-		log.Info("state store: DynamoDB", "table", table)
-		return dynamostore.New(client, table), dynamostore.NewReader(client, table), func() {}, nil
+		log.Info("state store and delivery archive: DynamoDB", "table", table, "archiveTable", archiveTable)
+		return dynamostore.New(client, table), dynamostore.NewReader(client, table), dynamoarchive.NewRecorder(client, archiveTable), func() {}, nil
 	}
-	return nil, nil, nil, errors.New("STORE must be bolt or dynamodb")
+	return nil, nil, nil, nil, errors.New("STORE must be bolt or dynamodb")
 }
 
 // alertSink is the publisher ALERTS names.

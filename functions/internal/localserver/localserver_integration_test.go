@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
@@ -19,6 +20,7 @@ func TestLocalReceiverCanUseDynamoDBAndSNS(t *testing.T) {
 	srv, _ := serve(t, map[string]string{
 		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret",
 		"STORE": "dynamodb", "STATE_TABLE": table, "ALERTS": "sns", "ALERT_TOPIC_ARN": sub.TopicARN,
+		"ARCHIVE_TABLE": motostack.New(t).Refs["ArchiveTable"],
 	})
 	for range 2 {
 		if code, body := post(t, srv, nts305); code != 200 {

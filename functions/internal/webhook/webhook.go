@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
@@ -71,14 +72,21 @@ type Handler struct {
 	alerts alert.Publisher
 	log    *slog.Logger
 	now    func() time.Time
+	// archive, when set, records every delivery (WithArchive).
+	archive   archive.Recorder
+	retention time.Duration
 }
 
-// New returns a handler. Every dependency is required.
-func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logger) *Handler {
+// New returns a handler. Every dependency is required; options add the rest.
+func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logger, opts ...Option) *Handler {
 	if rules.Auth == nil || store == nil || alerts == nil || log == nil {
 		panic("webhook.New: rules.Auth, store, alerts and log are required")
 	}
-	return &Handler{rules: rules, store: store, alerts: alerts, log: log, now: time.Now}
+	h := &Handler{rules: rules, store: store, alerts: alerts, log: log, now: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // invocation is what one invocation learns, for its log line (req is the API Gateway request).
@@ -92,6 +100,8 @@ type invocation struct {
 	unrecognised                []string
 	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
 	followUpBy time.Time
+	// deliveryID, archive and archiveCause: the archive's record (archive.go).
+	deliveryID, archive, archiveCause string
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -116,6 +126,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			r.outcome = Failed
 		}
 	}
+	h.record(ctx, req, r, start, status, body)
 	h.logRequest(ctx, r, status, err, h.now().Sub(start))
 	return response(status, body), nil
 }
@@ -327,6 +338,12 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 	}
 	if len(r.unrecognised) > 0 {
 		attrs = append(attrs, slog.Any("unrecognised", r.unrecognised))
+	}
+	if r.archive != "" {
+		attrs = append(attrs, slog.String("deliveryId", r.deliveryID), slog.String("archive", r.archive))
+	}
+	if r.archiveCause != "" {
+		attrs = append(attrs, slog.String("archiveCause", r.archiveCause))
 	}
 	level := slog.LevelInfo
 	if err != nil {

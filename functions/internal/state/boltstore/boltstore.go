@@ -69,8 +69,26 @@ func Open(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// Wrap returns the store in a file the caller has opened (and closes), such
+// as the operator tool's read-only one; a read-only file is only read.
+func Wrap(db *bolt.DB) (*Store, error) {
+	if !db.IsReadOnly() {
+		if err := db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(bucket)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("boltstore: init: %w", err)
+		}
+	}
+	return &Store{db: db}, nil
+}
+
 // Close releases the file.
 func (s *Store) Close() error { return s.db.Close() }
+
+// DB is the open file, for the other buckets kept in it (the delivery
+// archive): bbolt lets one process open a file once.
+func (s *Store) DB() *bolt.DB { return s.db }
 
 func load(b *bolt.Bucket, itemKey string) (leasedItem, bool, error) {
 	v := b.Get([]byte(itemKey))
@@ -241,8 +259,13 @@ func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, erro
 		found bool
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			// A read-only file the receiver never wrote to.
+			return nil
+		}
 		var err error
-		r, found, err = load(tx.Bucket(bucket), itemKey)
+		r, found, err = load(b, itemKey)
 		return err
 	})
 	return r.Item, found, err

@@ -1,0 +1,149 @@
+// Package archive is the record of every delivery the webhook answered,
+// accepted or refused, authenticated or not: what arrived (the body as
+// received, POPBiLL's headers, the caller's address, the request ids), how it
+// was answered (status, outcome, reason) and which cashbill it was about when
+// that is known. It is what an operator reads to answer "what happened to
+// cashbill X?" and what a refused delivery is replayed from after a fix.
+//
+// Adapters: dynamoarchive (production) and boltarchive (the local server's
+// bbolt file). Both pass the contract in archivetest.
+package archive
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Delivery is one archived delivery.
+type Delivery struct {
+	// ID is unique and sorts by ReceivedAt: see NewID.
+	ID         string    `json:"id"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	Status     int       `json:"status"`
+	// Outcome is the webhook's: stored, duplicate, stale, rejected, failed.
+	Outcome string `json:"outcome"`
+	// Reason is the plain-words body of a refusal, as the caller was answered.
+	Reason string `json:"reason,omitempty"`
+
+	// What the delivery was about, when known (after authentication).
+	ItemKey   string `json:"itemKey,omitempty"`
+	CorpNum   string `json:"corpNum,omitempty"`
+	MgtKey    string `json:"mgtKey,omitempty"`
+	StateCode int    `json:"stateCode,omitempty"`
+	EventType string `json:"eventType,omitempty"`
+	MID       string `json:"mid,omitempty"`
+
+	SourceIP     string `json:"sourceIp,omitempty"`
+	RequestID    string `json:"requestId,omitempty"`
+	APIRequestID string `json:"apiRequestId,omitempty"`
+	Method       string `json:"method,omitempty"`
+	// Headers are POPBiLL's (Pb-Webhook-*) and Content-Type, lower-cased:
+	// never Authorization or X-Api-Key.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Body is the body as received: base64 text when Base64 is set.
+	Body   []byte `json:"body,omitempty"`
+	Base64 bool   `json:"isBase64Encoded,omitempty"`
+	// BodySize is the received body's length; Truncated says Body holds
+	// only its first bytes (an unauthenticated or oversized delivery), so
+	// the delivery cannot be replayed.
+	BodySize  int  `json:"bodySize"`
+	Truncated bool `json:"truncated,omitempty"`
+	// Authenticated: the caller passed the source and credential checks.
+	Authenticated bool `json:"authenticated"`
+	// Credential names which configured credential matched: "current" or
+	// "next" during a rotation; empty when none did or none is required.
+	Credential string `json:"credential,omitempty"`
+	// ReplayOf is the ID of the delivery this one replayed (the operator tool).
+	ReplayOf string `json:"replayOf,omitempty"`
+	// ExpiresAt is when the archive may drop the record (DynamoDB's TTL).
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+}
+
+// Replayable reports whether the whole request is kept.
+func (d Delivery) Replayable() bool { return !d.Truncated }
+
+// Recorder writes deliveries. The webhook calls it once per request, after
+// it has decided the answer.
+type Recorder interface {
+	Record(ctx context.Context, d Delivery) error
+}
+
+// Query selects deliveries received in [From, To), newest first.
+type Query struct {
+	From, To time.Time
+	// Outcome and CorpNum, when set, keep only matching deliveries.
+	Outcome string
+	CorpNum string
+	// Limit caps the answer; 0 means DefaultLimit.
+	Limit int
+}
+
+// DefaultLimit is the most deliveries a query returns unless told otherwise.
+const DefaultLimit = 100
+
+// Reader looks deliveries up. Every lookup is a key or index query: none
+// reads the whole archive.
+type Reader interface {
+	// Get returns one delivery, and false when there is none.
+	Get(ctx context.Context, id string) (Delivery, bool, error)
+	// ByItem returns the deliveries of one cashbill, newest first.
+	ByItem(ctx context.Context, itemKey string, limit int) ([]Delivery, error)
+	// ByMgtKey returns the deliveries of the seller's document mgtKey of
+	// business corpNum, newest first.
+	ByMgtKey(ctx context.Context, corpNum, mgtKey string, limit int) ([]Delivery, error)
+	// Window returns the deliveries q selects, newest first.
+	Window(ctx context.Context, q Query) ([]Delivery, error)
+}
+
+// KST is the time zone of POPBiLL, of its customers and of the archive's days.
+var KST = time.FixedZone("KST", 9*60*60)
+
+// Day is the archive's partition of t: its date in KST, as 2006-01-02.
+func Day(t time.Time) string { return t.In(KST).Format(time.DateOnly) }
+
+// idTime is the time part of an ID: UTC, fixed width, so IDs sort by time.
+const idTime = "20060102T150405.000000Z"
+
+// NewID returns an ID for a delivery received at t: its time, to the
+// microsecond, then 8 random hex digits, so IDs sort by time and do not collide.
+func NewID(t time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return t.UTC().Format(idTime) + "-" + hex.EncodeToString(b[:])
+}
+
+// IDBound is the smallest ID of a delivery received at or after t: a range
+// of IDs [IDBound(from), IDBound(to)) is a time window.
+func IDBound(t time.Time) string { return t.UTC().Format(idTime) }
+
+// Limit is n, or DefaultLimit when n is not positive.
+func Limit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return n
+}
+
+// Days are the KST days that [from, to) touches, newest first.
+func Days(from, to time.Time) []string {
+	var out []string
+	if !from.Before(to) {
+		return nil
+	}
+	last := to.Add(-time.Nanosecond).In(KST)
+	first := from.In(KST)
+	d := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, KST)
+	start := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, KST)
+	for !d.Before(start) {
+		out = append(out, d.Format(time.DateOnly))
+		d = d.AddDate(0, 0, -1)
+	}
+	return out
+}
+
+// Matches reports whether d passes q's filters (not its time window).
+func (q Query) Matches(d Delivery) bool {
+	return (q.Outcome == "" || d.Outcome == q.Outcome) && (q.CorpNum == "" || d.CorpNum == q.CorpNum)
+}

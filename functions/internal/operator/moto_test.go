@@ -1,0 +1,29 @@
+//go:build integration
+
+package operator_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest/motostack"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
+)
+
+// The tool reads AWS_ENDPOINT_URL, which infra/with-moto.sh exports, like any SDK client.
+func TestCommandsOnDynamoDB(t *testing.T) {
+	cfg := mototest.Config(t)
+	st := motostack.New(t)
+	db := dynamodb.NewFromConfig(cfg)
+	state, arch, topic := st.Refs["StateTable"], st.Refs["ArchiveTable"], st.Refs["AlertTopic"]
+	refusedThenReplayed(t, site{
+		store: dynamostore.New(db, state), rec: dynamoarchive.NewRecorder(db, arch),
+		alerts: snsalert.New(sns.NewFromConfig(cfg), topic), done: func() {},
+		flags: []string{"--state-table", state, "--archive-table", arch, "--topic", topic},
+	})
+}
