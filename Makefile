@@ -73,6 +73,7 @@ lint:
 bench:
 	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
 
+## fuzz: every fuzz target for FUZZTIME (default 30s) each; make test runs their seeds only
 # make fuzz: every fuzz target in the repository, one after another, each for
 # FUZZTIME. make test runs their seeds only. A failing input is written under
 # the package's testdata/fuzz/ and from then on runs as a seed: commit it with the fix.

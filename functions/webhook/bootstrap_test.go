@@ -43,6 +43,8 @@ var notHTTPEvents = map[string]string{
 	"env.json":      "functions/internal/deploytest (against template.yaml)",
 	"expected.json": "this test (it is the list of expectations)",
 	"README.md":     "documentation",
+	// The sweeper's schedule event.
+	"sweeper-schedule.json": "functions/internal/deploytest (make invoke FUNCTION=SweeperFunction)",
 }
 
 // TestEventsThroughBootstrap sends every HTTP API event in events/, in file

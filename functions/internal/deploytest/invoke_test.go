@@ -101,3 +101,17 @@ func TestEnvJSONNamesTheLocalInfrastructure(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeInvokeSweeperRunsOnce runs the sweeper's bootstrap once with the
+// sample schedule event, as EventBridge invokes it every five minutes.
+func TestMakeInvokeSweeperRunsOnce(t *testing.T) {
+	out, err := invokeScript(t, []string{"FUNCTION=SweeperFunction"}, "events/sweeper-schedule.json")
+	if err != nil {
+		t.Fatalf("infra/invoke.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{`"published": 0`, `"failed": 0`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
