@@ -69,9 +69,33 @@ lint:
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 
-## bench: every benchmark (go test -bench), moto_server started as for make test
+## bench: every benchmark, then issue 12's figures beside their goals (docs/performance.md); the peers' comparison when PERF_DIR holds them
+# PERF_DIR: the shared instruments (cpu_per_event.py, coldstart.py, peers/); when it
+# is missing, the CPU and cold-start rows print "not run". Its peers/node needs
+# npm install: it is copied to .build/perf first (PERF_DIR may be read-only).
+PERF_DIR ?= /work/shared/perf
+PERF_EVENTS ?= 800
+PERF_OUT := $(BUILD_DIR)/perf
 bench:
-	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./...
+	@mkdir -p $(PERF_OUT)
+	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./... | tee $(PERF_OUT)/bench.txt
+	$(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/arm64
+	@if [ -f $(PERF_DIR)/cpu_per_event.py ]; then \
+	  set -e; \
+	  $(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/webhook LAMBDA_GOARCH=$$($(GO) env GOARCH); \
+	  CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./infra/perf/hello; \
+	  $(GO) build -o $(PERF_OUT)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie; \
+	  peers=""; \
+	  if [ -x $(PERF_DIR)/peers/python/bootstrap ]; then peers="$$peers python=$(PERF_DIR)/peers/python/bootstrap"; fi; \
+	  if [ -x $(PERF_DIR)/peers/node/bootstrap ] && command -v npm >/dev/null; then \
+	    rm -rf $(PERF_OUT)/node && cp -r $(PERF_DIR)/peers/node $(PERF_OUT)/node && (cd $(PERF_OUT)/node && npm install --no-audit --no-fund --silent) && \
+	    peers="$$peers node=$(PERF_OUT)/node/bootstrap"; fi; \
+	  RIE=$(PERF_OUT)/aws-lambda-rie python3 infra/perf/tables.py $(PERF_DIR)/cpu_per_event.py \
+	    hello=$(PERF_OUT)/hello/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap $$peers --events $(PERF_EVENTS) | tee $(PERF_OUT)/cpu.txt; \
+	  RIE=$(PERF_OUT)/aws-lambda-rie python3 $(PERF_DIR)/coldstart.py $(PERF_OUT)/webhook/bootstrap $(PERF_OUT)/hello/bootstrap 11 | tee $(PERF_OUT)/coldstart.txt; \
+	else echo "$(PERF_DIR) has no cpu_per_event.py: the CPU and cold-start rows are not run"; rm -f $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt; fi
+	@echo; echo "== issue 12's figures ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+	@python3 infra/perf/table.py $(PERF_OUT)/bench.txt $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt $(PERF_OUT)/arm64/bootstrap
 
 ## fuzz: every fuzz target for FUZZTIME (default 30s) each; make test runs their seeds only
 # make fuzz: every fuzz target in the repository, one after another, each for

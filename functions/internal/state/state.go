@@ -65,6 +65,12 @@ type Delivery struct {
 	// pending, to be claimed and published, unless the item already holds a
 	// failure alert, whether or not the delivery raises the state.
 	Alert []byte
+	// AlertOwner, when set, claims the alert Apply records for this owner
+	// until AlertLeaseUntil, in the same write, so that the delivery that
+	// creates an owed alert publishes it without a ClaimAlert call. Empty:
+	// the alert is recorded unclaimed.
+	AlertOwner      string
+	AlertLeaseUntil time.Time
 }
 
 // Result is what Apply found and did.
@@ -75,6 +81,9 @@ type Result struct {
 	// AlertPending is true when the item owes an unpublished alert, whether
 	// this delivery created it or an earlier delivery failed to publish it.
 	AlertPending bool
+	// AlertClaimed is true when this Apply recorded the pending alert under
+	// the delivery's AlertOwner lease: the owner publishes it with no claim.
+	AlertClaimed bool
 }
 
 // Item is a cashbill as stored.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/statetest"
 )
 
 // hang is how long a blocking fake waits at most when its context never ends,
@@ -69,7 +70,13 @@ func TestAHangingAWSCallIsCutBeforeTheInvocationDeadline(t *testing.T) {
 		{"the state write", func(s state.Store, p alert.Publisher) (state.Store, alert.Publisher) {
 			return blockingStore{Store: s, apply: true}, p
 		}, http.StatusServiceUnavailable, ""},
-		{"the alert claim", func(s state.Store, p alert.Publisher) (state.Store, alert.Publisher) {
+		{"the alert claim (of an alert an earlier delivery left owed)", func(s state.Store, p alert.Publisher) (state.Store, alert.Publisher) {
+			// The 305 is already stored with its alert owed and unclaimed, so
+			// this delivery must claim it (a new 305 takes the lease in its write).
+			rec := statetest.Delivery("025112715223900001", 305, "mid-earlier")
+			if _, err := s.Apply(context.Background(), rec); err != nil {
+				panic(err)
+			}
 			return blockingStore{Store: s, claim: true}, p
 		}, http.StatusServiceUnavailable, "claim-failed"},
 		{"the publish", func(s state.Store, _ alert.Publisher) (state.Store, alert.Publisher) {

@@ -26,10 +26,12 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 )
 
-// isClaim tells the alert claim's UpdateItem (it takes the lease and asks for
-// the item back) from the state write and the lease release.
+// isClaim tells the UpdateItem that takes the alert's lease (the claim, which
+// asks for the item back, or the state write of a new 305, which records the
+// alert with its lease) from the other state writes and the lease release.
 func isClaim(body []byte) bool {
-	return strings.Contains(string(body), "alertLeaseOwner") && strings.Contains(string(body), "ALL_NEW")
+	b := string(body)
+	return strings.Contains(b, "alertLeaseOwner") && (strings.Contains(b, "ALL_NEW") || strings.Contains(b, "alertPayload"))
 }
 
 func TestFaultClaimAnswerLostAfterCommitStillDeliversTheAlert(t *testing.T) {

@@ -54,7 +54,14 @@ func (s Sender) Send(ctx context.Context, itemKey, owner string) (Sent, error) {
 	if claim.Status != state.Claimed {
 		return Sent{Status: claim.Status.String(), MessageID: claim.MessageID}, nil
 	}
-	f, err := alert.Decode(claim.Payload)
+	return s.SendClaimed(ctx, itemKey, owner, claim.Payload)
+}
+
+// SendClaimed publishes payload, itemKey's owed alert, whose lease owner
+// already holds (taken by ClaimAlert, or by the Apply that recorded the
+// alert: state.Result.AlertClaimed), and records it sent: Send without its claim.
+func (s Sender) SendClaimed(ctx context.Context, itemKey, owner string, payload []byte) (Sent, error) {
+	f, err := alert.Decode(payload)
 	if err != nil {
 		_ = s.Store.ReleaseAlert(ctx, itemKey, owner)
 		return Sent{Status: AlertUnreadable, Cause: cause(err)}, err

@@ -167,7 +167,10 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 
 	rec := state.Delivery{Event: ev, MID: r.mid, ReceivedAt: h.now(), Body: body}
 	if ev.NTSFilingFailed() {
+		// The alert this delivery records is claimed in the same write, so
+		// that publishing it needs no separate claim.
 		rec.Alert = alert.Encode(failure(ev, r.mid))
+		rec.AlertOwner, rec.AlertLeaseUntil = r.id+"/"+randomID(), rec.ReceivedAt.Add(AlertLease)
 	}
 	res, err := h.store.Apply(ctx, rec)
 	if err != nil {
@@ -178,7 +181,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		r.storedStateCode = res.StateCode
 	}
 	if res.AlertPending {
-		return h.publishOwed(ctx, ev.ItemKey, r)
+		return h.publishOwed(ctx, ev.ItemKey, rec, res.AlertClaimed, r)
 	}
 	return nil
 }
@@ -216,12 +219,28 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 	return nil
 }
 
-// publishOwed publishes the alert the item owes, if this delivery can claim
-// it. A failed claim or publish leaves it owed and answers 5xx, so POPBiLL's
-// retry publishes it, or the sweeper does.
-func (h *Handler) publishOwed(ctx context.Context, itemKey string, r *invocation) error {
+// publishOwed publishes the alert the item owes, if this delivery holds its
+// lease (claimed, when Apply recorded it for rec's owner) or can claim it. A
+// failed claim or publish leaves it owed and answers 5xx, so POPBiLL's retry
+// publishes it, or the sweeper does.
+func (h *Handler) publishOwed(ctx context.Context, itemKey string, rec state.Delivery, claimed bool, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
-	sent, err := Sender{Store: h.store, Alerts: h.alerts, Now: h.now, FollowUpBy: r.followUpBy}.Send(ctx, itemKey, r.id+"/"+randomID())
+	sender := Sender{Store: h.store, Alerts: h.alerts, Now: h.now, FollowUpBy: r.followUpBy}
+	var (
+		sent Sent
+		err  error
+	)
+	owner := rec.AlertOwner
+	if owner == "" {
+		owner = r.id + "/" + randomID()
+	}
+	if claimed {
+		sent, err = sender.SendClaimed(ctx, itemKey, owner, rec.Alert)
+	} else {
+		// Under the owner Apply asked for: if Apply's answer was lost after
+		// it took the lease, the claim of the same owner succeeds again.
+		sent, err = sender.Send(ctx, itemKey, owner)
+	}
 	r.alert, r.alertID, r.alertMessageID = sent.Status, sent.AlertID, sent.MessageID
 	switch sent.Status {
 	case AlertClaimFailed, AlertPublishFailed:

@@ -170,28 +170,33 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 				return errUnchanged
 			}
 			// A 305 that does not raise the state still owes its alert.
-			r.setFailureAlert(in.Alert, in.ReceivedAt)
-			res.AlertPending = true
+			r.setFailureAlert(in)
+			res.AlertPending, res.AlertClaimed = true, in.AlertOwner != ""
 			return nil
 		}
 		r.Event, r.MID, r.ReceivedAt, r.Body = in.Event, in.MID, in.ReceivedAt.UTC(), in.Body
 		switch {
 		case owesFailure:
-			r.setFailureAlert(in.Alert, in.ReceivedAt)
+			r.setFailureAlert(in)
 		case in.Event.StateCode == cashbill.StateIssued && r.DueQueue == "":
 			r.DueQueue, r.DueAt = state.QueueResult, state.IssueDay(in.Event, in.ReceivedAt)
 		}
 		res = state.Result{Outcome: state.Stored, StateCode: in.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
+		res.AlertClaimed = owesFailure && in.AlertOwner != ""
 		return nil
 	})
 	return res, err
 }
 
-// setFailureAlert fills the slot with a pending failure alert, replacing an
-// overdue alert with its lease and record.
-func (r *leasedItem) setFailureAlert(payload []byte, owedAt time.Time) {
-	r.setPendingAlert(state.AlertFailure, payload, owedAt)
+// setFailureAlert fills the slot with in's pending failure alert, replacing an
+// overdue alert with its lease and record; the lease is in's AlertOwner's
+// when it has one.
+func (r *leasedItem) setFailureAlert(in state.Delivery) {
+	r.setPendingAlert(state.AlertFailure, in.Alert, in.ReceivedAt)
 	r.LeaseOwner, r.LeaseUntil, r.AlertMessageID, r.AlertSentAt = "", time.Time{}, "", time.Time{}
+	if in.AlertOwner != "" {
+		r.LeaseOwner, r.LeaseUntil = in.AlertOwner, in.AlertLeaseUntil
+	}
 }
 
 // setPendingAlert fills the slot and puts the item in the alert queue.

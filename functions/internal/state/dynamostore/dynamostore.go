@@ -182,12 +182,12 @@ func (s *Store) input(itemKey string, u *update, cond string) *dynamodb.UpdateIt
 	return in
 }
 
-// conditional runs a conditional UpdateItem and returns the item after it,
-// or, when the condition failed (an expected answer, not an error), the item
+// conditional runs a conditional UpdateItem and returns what rv asks for of
+// the item after it, or, when the condition failed (an expected answer, not an error), the item
 // as it was, with failed true.
-func (s *Store) conditional(ctx context.Context, itemKey string, u *update, cond string) (item map[string]types.AttributeValue, failed bool, err error) {
+func (s *Store) conditional(ctx context.Context, itemKey string, u *update, cond string, rv types.ReturnValue) (item map[string]types.AttributeValue, failed bool, err error) {
 	in := s.input(itemKey, u, cond)
-	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValues = rv
 	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	out, err := s.api.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
@@ -214,7 +214,55 @@ func num(n int64) types.AttributeValue {
 // alert attributes are only ever added here, never removed, so an alert still
 // owed survives a later, greater state. A 305 that does not raise the state
 // still records its alert when the item holds no failure alert yet.
+//
+// A write that succeeds returns nothing (ReturnValues NONE): what the caller
+// needs to know follows from the write itself. A delivery without an alert
+// writes only onto an item that owes none, so its success means nothing is
+// pending; when its condition fails on a pending alert, the old item says so
+// and a second write, without that guard, stores it (rare: an alert whose
+// publish failed, then a greater state). A failed condition returns the old
+// item, which tells a duplicate from a stale event.
 func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
+	ev := r.Event
+	guardPending := r.Alert == nil
+	for {
+		item, failed, err := s.applyWrite(ctx, r, guardPending)
+		if err != nil {
+			return state.Result{}, fmt.Errorf("dynamostore: update %s: %w", ev.ItemKey, err)
+		}
+		if !failed {
+			res := state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: r.Alert != nil || !guardPending}
+			res.AlertClaimed = r.Alert != nil && r.AlertOwner != ""
+			return res, nil
+		}
+		old, err := decodeState(item)
+		if err != nil {
+			return state.Result{}, err
+		}
+		if old < ev.StateCode && guardPending && alertPending(item) {
+			// Refused by the guard only: store it, and report the alert owed.
+			guardPending = false
+			continue
+		}
+		// The normal answer to a duplicate or a stale event: the old item comes
+		// back with the failure, so no second read is needed.
+		outcome := state.Stale
+		if old == ev.StateCode {
+			outcome = state.Duplicate
+		}
+		res := state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(item)}
+		if r.Alert != nil && !state.FailureRecorded(getS(item, attrKind), getS(item, attrAlert)) {
+			if res.AlertPending, res.AlertClaimed, err = s.recordFailure(ctx, r); err != nil {
+				return state.Result{}, err
+			}
+		}
+		return res, nil
+	}
+}
+
+// applyWrite is Apply's conditional write; guardPending adds to its condition
+// that the item owes no alert.
+func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending bool) (old map[string]types.AttributeValue, failed bool, err error) {
 	ev := r.Event
 	u := newUpdate()
 	stateValue := u.value(num(int64(ev.StateCode)))
@@ -237,41 +285,29 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 		// Awaiting the NTS result, unless already in a queue (an alert's).
 		q, at := u.name(DueQueueAttribute), u.name(DueAtAttribute)
 		u.set = append(u.set,
-			fmt.Sprintf("%s = if_not_exists(%s, %s)", q, q, u.value(str(state.QueueResult))),
-			fmt.Sprintf("%s = if_not_exists(%s, %s)", at, at, u.value(num(state.IssueDay(ev, r.ReceivedAt).UnixMilli()))))
+			q+" = if_not_exists("+q+", "+u.value(str(state.QueueResult))+")",
+			at+" = if_not_exists("+at+", "+u.value(num(state.IssueDay(ev, r.ReceivedAt).UnixMilli()))+")")
 	}
-	cond := fmt.Sprintf("attribute_not_exists(%s) OR %s < %s", u.name(KeyAttribute), u.name(attrState), stateValue)
-	item, failed, err := s.conditional(ctx, ev.ItemKey, u, cond)
-	if err != nil {
-		return state.Result{}, fmt.Errorf("dynamostore: update %s: %w", ev.ItemKey, err)
+	cond := "(attribute_not_exists(" + u.name(KeyAttribute) + ") OR " + u.name(attrState) + " < " + stateValue + ")"
+	if guardPending {
+		a := u.name(attrAlert)
+		cond += " AND (attribute_not_exists(" + a + ") OR " + a + " <> " + u.value(str(state.AlertPending)) + ")"
 	}
-	if !failed {
-		return state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: alertPending(item)}, nil
-	}
-	// The normal answer to a duplicate or a stale event: the old item comes
-	// back with the failure, so no second read is needed.
-	old, err := decodeState(item)
-	if err != nil {
-		return state.Result{}, err
-	}
-	outcome := state.Stale
-	if old == ev.StateCode {
-		outcome = state.Duplicate
-	}
-	res := state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(item)}
-	if r.Alert != nil && !state.FailureRecorded(getS(item, attrKind), getS(item, attrAlert)) {
-		if res.AlertPending, err = s.recordFailure(ctx, r); err != nil {
-			return state.Result{}, err
-		}
-	}
-	return res, nil
+	return s.conditional(ctx, ev.ItemKey, u, cond, types.ReturnValueNone)
 }
 
 // setFailureAlert fills the alert slot with r's failure alert, pending,
-// replacing an overdue alert and its lease and record.
+// replacing an overdue alert and its lease and record; the lease is r's
+// AlertOwner's when it has one.
 func setFailureAlert(u *update, r state.Delivery) {
 	setPendingAlert(u, state.AlertFailure, r.Alert, r.ReceivedAt)
-	u.remove = append(u.remove, u.name(attrOwner), u.name(attrUntil), u.name(attrMsgID), u.name(attrSentAt))
+	u.remove = append(u.remove, u.name(attrMsgID), u.name(attrSentAt))
+	if r.AlertOwner != "" {
+		u.setAttr(attrOwner, str(r.AlertOwner))
+		u.setAttr(attrUntil, num(r.AlertLeaseUntil.UnixMilli()))
+		return
+	}
+	u.remove = append(u.remove, u.name(attrOwner), u.name(attrUntil))
 }
 
 // setPendingAlert fills the alert slot and puts the item in the alert queue.
@@ -285,18 +321,21 @@ func setPendingAlert(u *update, kind string, payload []byte, owedAt time.Time) {
 
 // recordFailure stores r's failure alert on an item whose state r did not
 // raise, if its slot is empty or holds an overdue alert. It reports whether
-// the item then owes an alert.
-func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (bool, error) {
+// the item then owes an alert, and whether r's owner holds its lease.
+func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (pending, claimed bool, err error) {
 	u := newUpdate()
 	setFailureAlert(u, r)
 	cond := fmt.Sprintf("attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = %s)",
 		u.name(KeyAttribute), u.name(attrAlert), u.name(attrKind), u.value(str(state.AlertOverdue)))
 	// On a failed condition a concurrent 305 recorded it first.
-	item, _, err := s.conditional(ctx, r.Event.ItemKey, u, cond)
+	item, failed, err := s.conditional(ctx, r.Event.ItemKey, u, cond, types.ReturnValueNone)
 	if err != nil {
-		return false, fmt.Errorf("dynamostore: record failure alert %s: %w", r.Event.ItemKey, err)
+		return false, false, fmt.Errorf("dynamostore: record failure alert %s: %w", r.Event.ItemKey, err)
 	}
-	return alertPending(item), nil
+	if !failed {
+		return true, r.AlertOwner != "", nil
+	}
+	return alertPending(item), false, nil
 }
 
 func decodeState(item map[string]types.AttributeValue) (int, error) {
@@ -333,7 +372,8 @@ func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.
 	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s OR %s = %s)",
 		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil),
 		u.value(num(now.UnixMilli())), u.name(attrOwner), ownerValue)
-	item, failed, err := s.conditional(ctx, itemKey, u, cond)
+	// ALL_NEW: the payload to publish is on the item, not in the update.
+	item, failed, err := s.conditional(ctx, itemKey, u, cond, types.ReturnValueAllNew)
 	switch {
 	case err != nil:
 		return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)

@@ -74,7 +74,7 @@ func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byt
 	inResult := fmt.Sprintf("%s = %s", u.name(DueQueueAttribute), u.value(str(state.QueueResult)))
 	cond := fmt.Sprintf("%s AND %s < %s AND attribute_not_exists(%s)",
 		inResult, u.name(attrState), u.value(num(cashbill.StateNTSSuccess)), u.name(attrAlert))
-	old, failed, err := q.conditional(ctx, itemKey, u, cond)
+	old, failed, err := q.conditional(ctx, itemKey, u, cond, types.ReturnValueNone)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("dynamostore: raise overdue alert %s: %w", itemKey, err)
@@ -85,7 +85,7 @@ func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byt
 	}
 	u = newUpdate()
 	u.remove = []string{u.name(DueQueueAttribute), u.name(DueAtAttribute)}
-	if _, _, err := q.conditional(ctx, itemKey, u, fmt.Sprintf("%s = %s", u.name(DueQueueAttribute), u.value(str(state.QueueResult)))); err != nil {
+	if _, _, err := q.conditional(ctx, itemKey, u, fmt.Sprintf("%s = %s", u.name(DueQueueAttribute), u.value(str(state.QueueResult))), types.ReturnValueNone); err != nil {
 		return "", fmt.Errorf("dynamostore: leave result queue %s: %w", itemKey, err)
 	}
 	return state.ResultKnown, nil

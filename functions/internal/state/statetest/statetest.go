@@ -182,6 +182,72 @@ func Run(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("the delivery that records an owed alert holds its lease from the same write", func(t *testing.T) {
+		now := time.Now().Truncate(time.Millisecond)
+		cases := []struct {
+			name string
+			// before runs on the item before the 305 owned by owner-a.
+			before      func(t *testing.T, s Adapter, key string)
+			owner       string
+			wantOutcome state.Outcome
+			wantClaimed bool
+		}{
+			{"a new cashbill's 305", func(*testing.T, Adapter, string) {}, "owner-a", state.Stored, true},
+			{"a 305 raising a 300", func(t *testing.T, s Adapter, key string) { apply(t, s, Delivery(key, 300, "mid-0")) }, "owner-a", state.Stored, true},
+			{"a stale 305 behind a greater state", func(t *testing.T, s Adapter, key string) { apply(t, s, Delivery(key, 399, "mid-0")) }, "owner-a", state.Stale, true},
+			{"a redelivered 305 does not take the lease of the alert already owed", func(t *testing.T, s Adapter, key string) {
+				apply(t, s, Delivery(key, 305, "mid-0"))
+			}, "owner-a", state.Duplicate, false},
+			{"without an owner the alert is recorded unclaimed", func(*testing.T, Adapter, string) {}, "", state.Stored, false},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s := newStore(t)
+				key := ItemKey()
+				tc.before(t, s, key)
+				rec := Delivery(key, 305, "mid-1")
+				rec.AlertOwner, rec.AlertLeaseUntil = tc.owner, now.Add(lease)
+				res := apply(t, s, rec)
+				if res.Outcome != tc.wantOutcome || !res.AlertPending || res.AlertClaimed != tc.wantClaimed {
+					t.Fatalf("Apply = %+v, want %s, alert pending, claimed %v", res, tc.wantOutcome, tc.wantClaimed)
+				}
+				other, err := s.ClaimAlert(ctx, key, "owner-b", now.Add(lease/2), lease)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.wantClaimed {
+					if other.Status != state.HeldByAnother || other.HeldBy != "owner-a" || !other.HeldUntil.Equal(now.Add(lease)) {
+						t.Fatalf("another owner's claim = %+v, want held by owner-a until the delivery's lease", other)
+					}
+					if err := s.MarkAlertSent(ctx, key, "owner-a", "sns-1", now); err != nil {
+						t.Fatal(err)
+					}
+					if it := get(t, s, key); it.AlertStatus != state.AlertSent || it.AlertMessageID != "sns-1" || it.DueQueue != "" {
+						t.Errorf("after the owner marks it sent: status %q message %q queue %q, want sent, sns-1, no queue", it.AlertStatus, it.AlertMessageID, it.DueQueue)
+					}
+				} else if other.Status == state.HeldByAnother && other.HeldBy == "owner-a" {
+					t.Errorf("another owner's claim = %+v: the delivery took a lease it should not", other)
+				}
+			})
+		}
+	})
+
+	t.Run("a greater state reports the alert an earlier delivery left owed", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		apply(t, s, Delivery(key, 305, "mid-1"))
+		res := apply(t, s, Delivery(key, 399, "mid-2"))
+		if res.Outcome != state.Stored || !res.AlertPending || res.AlertClaimed {
+			t.Fatalf("Apply(399) = %+v, want stored, alert pending, not claimed", res)
+		}
+		if it := get(t, s, key); it.Event.StateCode != 399 || it.AlertStatus != state.AlertPending || it.MID != "mid-2" {
+			t.Errorf("stored %d %q %q, want 399, the alert still pending, mid-2", it.Event.StateCode, it.AlertStatus, it.MID)
+		}
+		if res := apply(t, s, Delivery(key, 400, "mid-3")); res.Outcome != state.Stored || !res.AlertPending {
+			t.Errorf("Apply(400) = %+v, want stored with the alert still pending", res)
+		}
+	})
+
 	t.Run("a claimed alert cannot be claimed again until released or expired", func(t *testing.T) {
 		cases := []struct {
 			name    string
