@@ -73,7 +73,7 @@ lint:
 # PERF_DIR: the shared instruments (cpu_per_event.py, coldstart.py, peers/); when it
 # is missing, the CPU and cold-start rows print "not run". Its peers/node needs
 # npm install: it is copied to .build/perf first (PERF_DIR may be read-only).
-PERF_DIR ?= /work/shared/perf
+PERF_DIR ?= ../shared/perf
 PERF_EVENTS ?= 800
 PERF_OUT := $(BUILD_DIR)/perf
 bench:
@@ -83,7 +83,7 @@ bench:
 	@if [ -f $(PERF_DIR)/cpu_per_event.py ]; then \
 	  set -e; \
 	  $(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/webhook LAMBDA_GOARCH=$$($(GO) env GOARCH); \
-	  CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./infra/perf/hello; \
+	  CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./functions/perfhello; \
 	  $(GO) build -o $(PERF_OUT)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie; \
 	  peers=""; \
 	  if [ -x $(PERF_DIR)/peers/python/bootstrap ]; then peers="$$peers python=$(PERF_DIR)/peers/python/bootstrap"; fi; \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs one of the shared instruments (/work/shared/perf/*.py) with this project's tables.
+"""Runs one of the shared instruments ($(PERF_DIR)/*.py, by default ../shared/perf) with this project's tables.
 
 usage: tables.py INSTRUMENT.py ARGS...
 cpu_per_event.py creates one table, "state", with only its key: this receiver also writes every

@@ -1,6 +1,7 @@
-// Command hello is the runtime's floor for make bench: an aws-lambda-go bootstrap that
-// answers 200 with no I/O, built with the same flags as the webhook
-// (/work/shared/perf/README.md).
+// Command perfhello is the runtime's floor for make bench, not a function
+// that deploys: an aws-lambda-go bootstrap that answers 200 with no I/O,
+// built with the same flags as the webhook, against which the webhook's CPU
+// per delivery and cold start are compared (docs/performance.md).
 package main
 
 import (
