@@ -24,10 +24,11 @@ const (
 	textLimit   = 3000 // section text, context element text, the notification text
 )
 
-// Alert is the Slack message for an NTS-failure alert: a header naming the
-// failure, the receipt's details as section fields under the result code's
-// meaning, what to do next, and a context line with when POPBiLL reported it
-// and the webhook message id (MID).
+// Alert is the Slack message for an NTS-failure or overdue alert: a header
+// naming the environment, the receipt and what happened; a short Korean
+// block (meaning, who acts, steps); the English one with the receipt's
+// details as section fields; the English steps; and a context line with when
+// POPBiLL reported it, what the MID finds, and the runbook and logs links.
 func Alert(f alert.Failure) *slackapi.WebhookMessage {
 	var fields []*slackapi.TextBlockObject
 	for _, fact := range alert.Facts(f) {
@@ -37,21 +38,43 @@ func Alert(f alert.Failure) *slackapi.WebhookMessage {
 		fields = fields[:maxFields]
 	}
 
-	var steps []string
-	for i, step := range alert.NextSteps(f) {
-		steps = append(steps, fmt.Sprintf("%d. %s", i+1, step))
-	}
-
-	footer := []slackapi.MixedElement{markdown("", alert.Reported(f), textLimit)}
-	if f.MID != "" {
-		footer = append(footer, markdown("", "MID "+f.MID, textLimit))
-	}
-
+	korean := "*" + mrkdwn(alert.MeaningKO(f), headerLimit) + "*\n"
 	return titled(alert.Title(f),
-		slackapi.NewSectionBlock(markdown(alert.Summary(f)+" *Reason:* ", alert.Reason(f), textLimit), fields, nil),
-		slackapi.NewSectionBlock(markdown("*What to do next*\n", strings.Join(steps, "\n"), textLimit), nil, nil),
-		slackapi.NewContextBlock("", footer...),
+		slackapi.NewSectionBlock(markdown(korean, alert.WhoKO(f)+"\n"+numbered(alert.NextStepsKO(f)), textLimit), nil, nil),
+		slackapi.NewSectionBlock(markdown(alert.Summary(f)+" *Reason:* ", alert.Reason(f)+"\nWho acts: "+alert.Who(f), textLimit), fields, nil),
+		slackapi.NewSectionBlock(markdown("*What to do next*\n", numbered(alert.NextSteps(f)), textLimit), nil, nil),
+		slackapi.NewContextBlock("", footer(f)...),
 	)
+}
+
+// footer is when and by whom the alert was raised, what the MID finds, and
+// the links the alert carries.
+func footer(f alert.Failure) []slackapi.MixedElement {
+	out := []slackapi.MixedElement{markdown("", alert.Reported(f), textLimit)}
+	if note := alert.MIDNote(f); note != "" {
+		out = append(out, markdown("", note, textLimit))
+	}
+	for _, l := range alert.Links(f) {
+		out = append(out, link(l.Label, l.Value))
+	}
+	return out
+}
+
+// link is a mrkdwn link to url labelled label, or the two as text when url
+// is not an absolute web address (Slack links only those).
+func link(label, url string) *slackapi.TextBlockObject {
+	if (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && len(url) < textLimit-len(label)-3 {
+		return slackapi.NewTextBlockObject(slackapi.MarkdownType, "<"+mrkdwnEscaper.Replace(url)+"|"+label+">", false, false)
+	}
+	return markdown(label+": ", url, textLimit)
+}
+
+func numbered(steps []string) string {
+	lines := make([]string, len(steps))
+	for i, step := range steps {
+		lines[i] = fmt.Sprintf("%d. %s", i+1, step)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Alarm is the Slack message for a CloudWatch alarm: the deployment's

@@ -49,6 +49,7 @@ func TestAlertMatchesGoldenFiles(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			f := sampleFailure(t)
 			tc.Edit(&f)
+			f = alerttest.Presentation().Stamp(f)
 			// Escaped as slack-go sends it: & < > appear as \u0026 \u003c \u003e.
 			got, err := json.MarshalIndent(Alert(f), "", "  ")
 			if err != nil {
@@ -87,10 +88,12 @@ func TestAlertKeepsWithinSlackLimits(t *testing.T) {
 	}
 	limit("text", msg.Text, textLimit)
 	blocks := msg.Blocks.BlockSet
-	if len(blocks) != 4 {
-		t.Fatalf("got %d blocks, want header, details, next steps, context", len(blocks))
+	if len(blocks) != 5 {
+		t.Fatalf("got %d blocks, want header, Korean, details, next steps, context", len(blocks))
 	}
 	limit("header", blocks[0].(*slackapi.HeaderBlock).Text.Text, headerLimit)
+	limit("Korean", blocks[1].(*slackapi.SectionBlock).Text.Text, textLimit)
+	blocks = blocks[1:]
 	details := blocks[1].(*slackapi.SectionBlock)
 	limit("details text", details.Text.Text, textLimit)
 	if len(details.Fields) == 0 || len(details.Fields) > maxFields {
