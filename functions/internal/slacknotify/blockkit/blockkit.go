@@ -5,7 +5,9 @@ package blockkit
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -79,21 +81,61 @@ func numbered(steps []string) string {
 
 // Alarm is the Slack message for a CloudWatch alarm: the deployment's
 // alarms (webhook errors, throttles, 5xx, Slack dead letters) publish to the
-// alert topic too.
+// alert topic too, on ALARM and on the return to OK. An alarm is the on-call
+// engineer's, now; its description (template.yaml) carries the next step. A
+// return to OK is rendered as resolved. Times are KST, as in every alert.
 func Alarm(a events.CloudWatchAlarmSNSPayload) *slackapi.WebhookMessage {
+	resolved := a.NewStateValue == "OK"
+	title, korean := "ALARM: "+a.AlarmName, "*경보* · 담당: 당직 엔지니어, 지금 확인하세요. 다음 조치는 아래 설명에 있습니다."
+	if resolved {
+		title, korean = "RESOLVED: "+a.AlarmName, "*해제됨* · 경보가 정상(OK)으로 돌아왔습니다. 추가 조치는 필요 없습니다."
+	} else if a.NewStateValue != "ALARM" {
+		title = a.NewStateValue + ": " + a.AlarmName
+	}
 	var description *slackapi.TextBlockObject
-	if a.AlarmDescription != "" {
+	if a.AlarmDescription != "" && !resolved {
 		description = markdown("", a.AlarmDescription, textLimit)
+	} else if resolved {
+		description = markdown("", "Resolved: the alarm is back to OK; no action needed. "+
+			"If it was acted on, note what was done in the incident's thread.", textLimit)
 	}
 	fields := []*slackapi.TextBlockObject{
 		markdown("*State*\n", a.OldStateValue+" → "+a.NewStateValue, fieldLimit),
 		markdown("*Metric*\n", strings.TrimSpace(a.Trigger.Namespace+" "+a.Trigger.MetricName), fieldLimit),
 	}
-	return titled(a.NewStateValue+": "+a.AlarmName,
+	context := []slackapi.MixedElement{markdown("", "Changed at "+kstAlarmTime(a.StateChangeTime)+" in "+a.Region, textLimit)}
+	if u := alarmConsoleURL(a); u != "" {
+		context = append(context, link("CloudWatch alarm", u))
+	}
+	return titled(title,
+		slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, korean, false, false), nil, nil),
 		slackapi.NewSectionBlock(description, fields, nil),
 		slackapi.NewSectionBlock(markdown("*Reason*\n", a.NewStateReason, textLimit), nil, nil),
-		slackapi.NewContextBlock("", markdown("", "Changed at "+a.StateChangeTime+" in "+a.Region, textLimit)),
+		slackapi.NewContextBlock("", context...),
 	)
+}
+
+// kstAlarmTime is CloudWatch's StateChangeTime (UTC) in KST, or as it came.
+func kstAlarmTime(s string) string {
+	t, err := time.Parse("2006-01-02T15:04:05.000-0700", s)
+	if err != nil {
+		return s
+	}
+	return t.In(kst).Format("2006-01-02 15:04:05") + " KST"
+}
+
+var kst = time.FixedZone("KST", 9*60*60)
+
+// alarmConsoleURL is the CloudWatch console page of the alarm, from the
+// region in its ARN, or "" when the ARN says none.
+func alarmConsoleURL(a events.CloudWatchAlarmSNSPayload) string {
+	parts := strings.Split(a.AlarmARN, ":")
+	if len(parts) < 4 || parts[3] == "" || a.AlarmName == "" {
+		return ""
+	}
+	region := parts[3]
+	return "https://" + region + ".console.aws.amazon.com/cloudwatch/home?region=" + region +
+		"#alarmsV2:alarm/" + url.PathEscape(a.AlarmName)
 }
 
 // titled is a message of a header with title, then blocks. The title is also
