@@ -36,13 +36,17 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
+	pres, err := config.ReadPresentation(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		fatal("aws configuration", err)
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	queues := dynamostore.NewQueues(db, db, table)
-	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), topic), sweeper.Settings(settings), log)
+	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres), sweeper.Settings(settings), log)
 	// The schedule's event says nothing the sweep needs: it runs as of now.
 	lambda.Start(func(ctx context.Context) (sweeper.Report, error) {
 		return s.Run(ctx, time.Now())

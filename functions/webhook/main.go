@@ -33,6 +33,10 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
+	pres, err := config.ReadPresentation(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		fatal("aws configuration", err)
@@ -51,7 +55,7 @@ func main() {
 	db := dynamodb.NewFromConfig(awsCfg)
 	h := webhook.New(webhook.Rules(rules),
 		dynamostore.New(db, table),
-		snsalert.New(sns.NewFromConfig(awsCfg), topic),
+		snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres),
 		log,
 		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention))
 	lambda.Start(h.Handle)

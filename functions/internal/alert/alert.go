@@ -35,6 +35,14 @@ type Failure struct {
 	// AlertID is ID(ItemKey, Kind): the same for every publish of this alert,
 	// so that subscribers can drop a second delivery of it.
 	AlertID string `json:"alertId,omitempty"`
+
+	// What the publishing deployment adds (Presentation.Stamp), for the
+	// reader; never stored with the item, so a changed setting applies to
+	// the next publish.
+	Environment  string `json:"environment,omitempty"`
+	BusinessName string `json:"businessName,omitempty"`
+	RunbookURL   string `json:"runbookUrl,omitempty"`
+	LogsURL      string `json:"logsUrl,omitempty"`
 }
 
 // The kinds of alert.
@@ -43,6 +51,8 @@ const (
 	KindFailure = "failure"
 	// KindOverdue: no NTS result arrived by the deadline.
 	KindOverdue = "overdue"
+	// KindDigest: one message listing the alerts of a storm (package alert's Digest).
+	KindDigest = "digest"
 )
 
 // ID is the stable id of a cashbill's alert of kind: "<itemKey>/<kind>".

@@ -43,6 +43,7 @@ func Clean(f Failure) Failure {
 	for _, s := range []*string{
 		&f.ItemKey, &f.FranchiseCorpNum, &f.MgtKey, &f.ConfirmNum, &f.TradeDate,
 		&f.NTSResultCode, &f.NTSResultDT, &f.EventDT, &f.EventType, &f.IssueDT, &f.MID,
+		&f.Environment, &f.BusinessName,
 	} {
 		*s = fieldText(*s)
 	}

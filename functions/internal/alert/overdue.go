@@ -31,7 +31,7 @@ func IssueTime(f Failure) string { return kstTime(f.IssueDT) }
 
 func overdueFacts(f Failure) []Fact {
 	return []Fact{
-		{"Business number", orNone(cashbill.FormatBusinessNumber(f.FranchiseCorpNum), "none given")},
+		{"Business number", business(f)},
 		{"mgtKey", orNone(f.MgtKey, "none: issued on the POPBiLL website")},
 		{"itemKey", orNone(f.ItemKey, "none given")},
 		{"confirmNum", orNone(f.ConfirmNum, "none given")},
@@ -42,7 +42,7 @@ func overdueFacts(f Failure) []Fact {
 
 func overdueSteps(f Failure) []string {
 	return []string{
-		"Sign in to POPBiLL and open 현금영수증 > 발행내역 (the e-Cashbill list).",
+		"Sign in to POPBiLL (" + POPBiLLURL + ") and open 현금영수증 > 발행내역 (the e-Cashbill list).",
 		"Find the receipt by " + findBy(f) + " and read its NTS state.",
 		"If the NTS rejected it, correct it and issue it again; then check Webhook 관리 > 실행내역 (execution history) for deliveries that failed.",
 	}

@@ -26,7 +26,7 @@ func Facts(f Failure) []Fact {
 		return overdueFacts(f)
 	}
 	return []Fact{
-		{"Business number", orNone(cashbill.FormatBusinessNumber(f.FranchiseCorpNum), "none given")},
+		{"Business number", business(f)},
 		{"mgtKey", orNone(f.MgtKey, "none: issued on the POPBiLL website")},
 		{"itemKey", orNone(f.ItemKey, "none given")},
 		{"confirmNum", orNone(f.ConfirmNum, "none given")},
@@ -69,42 +69,71 @@ func kstTime(dt string) string {
 }
 
 // NextSteps tells the business what to do about the rejected receipt, one
-// step a line.
+// step a line: find it in POPBiLL, then what its result code asks for.
 func NextSteps(f Failure) []string {
 	if overdue(f) {
 		return overdueSteps(f)
 	}
 	return []string{
-		"Sign in to POPBiLL and open 현금영수증 > 발행내역 (the e-Cashbill list).",
+		"Sign in to POPBiLL (" + POPBiLLURL + ") and open 현금영수증 > 발행내역 (the e-Cashbill list).",
 		"Find the receipt by " + findBy(f) + ".",
-		"Correct what the result code points to and issue the receipt again.",
+		GuidanceFor(f.NTSResultCode).StepEN,
 	}
 }
 
 // findBy names what a person can search the POPBiLL list by: mgtKey and the
 // NTS approval number where known, else itemKey, and the trade date.
-func findBy(f Failure) string {
+func findBy(f Failure) string { return findIn(f, english) }
+
+// words are the labels findIn writes in one language.
+type words struct{ mgtKey, confirmNum, or, tradeDate, end string }
+
+var (
+	english = words{"mgtKey ", "confirmNum ", " or ", " (trade date ", ")"}
+	korean  = words{"문서번호(mgtKey) ", "승인번호 ", " 또는 ", " (거래일 ", ")"}
+)
+
+func findIn(f Failure, w words) string {
 	var keys []string
 	if f.MgtKey != "" {
-		keys = append(keys, "mgtKey "+f.MgtKey)
+		keys = append(keys, w.mgtKey+f.MgtKey)
 	}
 	if f.ConfirmNum != "" {
-		keys = append(keys, "confirmNum "+f.ConfirmNum)
+		keys = append(keys, w.confirmNum+f.ConfirmNum)
 	}
 	if len(keys) == 0 {
 		keys = append(keys, "itemKey "+f.ItemKey)
 	}
-	s := strings.Join(keys, " or ")
+	s := strings.Join(keys, w.or)
 	if f.TradeDate != "" {
-		s += " (trade date " + tradeDate(f) + ")"
+		s += w.tradeDate + tradeDate(f) + w.end
 	}
 	return s
 }
 
-// Title names the failure in one line, text kept as it came, e.g.
-// "679-87-00433 20221221-001: NTS filing failed (TS4)": the business, then
-// mgtKey, or itemKey for a receipt made on the POPBiLL website.
-func Title(f Failure) string {
+// Meaning is what happened, in a few words, for a Subject or a header:
+// "NTS rejected (TS1 identity number)", "NTS result overdue".
+func Meaning(f Failure) string {
+	if overdue(f) {
+		return "NTS result overdue"
+	}
+	if f.NTSResultCode == "" {
+		return "NTS rejected"
+	}
+	return "NTS rejected (" + f.NTSResultCode + " " + GuidanceFor(f.NTSResultCode).ShortEN + ")"
+}
+
+// envPrefix is "[prod] ", or "" when the deployment has no name.
+func envPrefix(env string) string {
+	if env == "" {
+		return ""
+	}
+	return "[" + env + "] "
+}
+
+// keysOf names the receipt: the business, then mgtKey, or itemKey for a
+// receipt made on the POPBiLL website.
+func keysOf(f Failure) string {
 	key := f.MgtKey
 	if key == "" {
 		key = f.ItemKey
@@ -115,17 +144,21 @@ func Title(f Failure) string {
 			parts = append(parts, p)
 		}
 	}
-	title := "NTS filing failed"
-	if overdue(f) {
-		title = "NTS result overdue"
+	return strings.Join(parts, " ")
+}
+
+// Title names the alert in one line, text kept as it came: the environment,
+// the receipt, then what happened, e.g.
+// "[prod] 679-87-00433 20221221-001: NTS rejected (TS4 amount error)".
+func Title(f Failure) string {
+	return joinTitle(envPrefix(f.Environment), keysOf(f), Meaning(f))
+}
+
+func joinTitle(prefix, keys, meaning string) string {
+	if keys == "" {
+		return prefix + meaning
 	}
-	if len(parts) > 0 {
-		title = strings.Join(parts, " ") + ": " + title
-	}
-	if f.NTSResultCode != "" && !overdue(f) {
-		title += " (" + f.NTSResultCode + ")"
-	}
-	return title
+	return prefix + keys + ": " + meaning
 }
 
 // Subject is the SNS Subject of the alert: Title made acceptable to SNS.
@@ -133,14 +166,35 @@ func Title(f Failure) string {
 // SNS wants at most 100 ASCII characters with no line breaks or control
 // characters, beginning with a letter, digit or punctuation mark. Every
 // character outside printable ASCII (Hangul, a newline, a tab) therefore
-// becomes '?', one for one, and a subject that is too long is cut to end in
-// "...". The email body and the JSON message keep the text as it came.
+// becomes '?', one for one. The environment and the meaning are kept whole
+// where they fit: a subject that is too long loses the end of its keys
+// first (cut to end in "..."). The email body and the JSON message keep the
+// text as it came.
 func Subject(f Failure) string {
-	subject := strings.TrimLeft(printableASCII(Title(f)), " ")
-	if len(subject) > subjectLimit {
-		subject = subject[:subjectLimit-3] + "..."
+	return fitSubject(envPrefix(f.Environment), keysOf(f), Meaning(f))
+}
+
+// fitSubject joins prefix, keys and meaning into at most subjectLimit
+// printable ASCII characters, cutting keys before meaning.
+func fitSubject(prefix, keys, meaning string) string {
+	prefix, keys, meaning = printableASCII(prefix), strings.TrimSpace(printableASCII(keys)), printableASCII(meaning)
+	if len(prefix)+len(meaning) > subjectLimit-len(": ...") {
+		// Nothing else fits: keep what happened, cut.
+		return clipASCII(prefix+meaning, subjectLimit)
 	}
-	return subject
+	room := subjectLimit - len(prefix) - len(": ") - len(meaning)
+	if len(keys) > room {
+		keys = clipASCII(keys, room)
+	}
+	return strings.TrimLeft(joinTitle(prefix, keys, meaning), " ")
+}
+
+// clipASCII cuts s to at most n bytes, ending in "..." when it cut.
+func clipASCII(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
 }
 
 // printableASCII replaces each character outside ' '..'~' with '?'.
@@ -153,15 +207,51 @@ func printableASCII(s string) string {
 	}, s)
 }
 
-// EmailText is the plain-text body that email subscribers receive.
+// Who says who acts on the alert and how urgently, in English.
+func Who(f Failure) string {
+	if overdue(f) {
+		return "Tax or accounting staff: a check within business hours, not an outage."
+	}
+	return "Tax or accounting staff, within business hours. This is not an outage: the receiver works."
+}
+
+// MIDNote says what the MID is good for, or "" when there is none.
+func MIDNote(f Failure) string {
+	if f.MID == "" {
+		return ""
+	}
+	return "MID " + f.MID + " finds this delivery in POPBiLL under Webhook 관리 > 실행내역 (execution history)."
+}
+
+// Links are the runbook and the logs, labelled, as far as known.
+func Links(f Failure) []Fact {
+	var out []Fact
+	if f.RunbookURL != "" {
+		out = append(out, Fact{"Runbook", f.RunbookURL})
+	}
+	if f.LogsURL != "" {
+		out = append(out, Fact{"Logs", f.LogsURL})
+	}
+	return out
+}
+
+// emailSeparator parts the Korean block from the English one.
+const emailSeparator = "----------------------------------------------------------------------\n\n"
+
+// EmailText is the plain-text body that email subscribers receive: a
+// Korean block, then the same in English with every detail, then links.
 func EmailText(f Failure) string {
 	var b strings.Builder
+	writeKorean(&b, f)
+	b.WriteString(emailSeparator)
+	b.WriteString(envPrefix(f.Environment))
 	if overdue(f) {
 		b.WriteString("No National Tax Service (NTS) result has arrived for a cash receipt issued through POPBiLL.\n\n")
 	} else {
 		b.WriteString("The National Tax Service (NTS) rejected a cash receipt issued through POPBiLL.\n\n")
 	}
-	b.WriteString("Reason: " + Reason(f) + "\n\n")
+	b.WriteString("Reason: " + Reason(f) + "\n")
+	b.WriteString("Who acts: " + Who(f) + "\n\n")
 	for _, fact := range Facts(f) {
 		fmt.Fprintf(&b, "%-17s %s\n", fact.Label+":", fact.Value)
 	}
@@ -179,6 +269,15 @@ func EmailText(f Failure) string {
 	b.WriteString(".\n\nWhat to do next:\n")
 	for i, step := range NextSteps(f) {
 		fmt.Fprintf(&b, "%d. %s\n", i+1, step)
+	}
+	if note := MIDNote(f); note != "" {
+		b.WriteString("\n" + note + "\n")
+	}
+	if links := Links(f); len(links) > 0 {
+		b.WriteString("\n")
+		for _, l := range links {
+			fmt.Fprintf(&b, "%-8s %s\n", l.Label+":", l.Value)
+		}
 	}
 	return b.String()
 }

@@ -19,6 +19,7 @@ func TestRenderingsMatchGoldenFiles(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			f := ntsFailure()
 			tc.Edit(&f)
+			f = alerttest.Presentation().Stamp(f)
 			golden.Assert(t, tc.Name+".golden", "Subject: "+alert.Subject(f)+"\n\n"+alert.EmailText(f))
 		})
 	}
@@ -45,10 +46,12 @@ func TestSubjectIsWhatSNSAccepts(t *testing.T) {
 		{"replaces Hangul one for one", func(f *alert.Failure) { f.MgtKey = "영수증-001" }, "679-87-00433 ???-001: "},
 		{"replaces line breaks and tabs", func(f *alert.Failure) { f.MgtKey = "a\r\nb\tc" }, "679-87-00433 a??b?c: "},
 		{"cuts a long mgtKey", func(f *alert.Failure) { f.MgtKey = long }, "679-87-00433 AAAA"},
-		{"cuts a long Hangul result code", func(f *alert.Failure) { f.NTSResultCode = strings.Repeat("오류", 80) }, "679-87-00433 20221221-001: NTS filing failed (??"},
+		{"cuts a long Hangul result code", func(f *alert.Failure) { f.NTSResultCode = strings.Repeat("오류", 80) }, "NTS rejected (??"},
 		{"cuts a long business number", func(f *alert.Failure) { f.FranchiseCorpNum = long }, "AAAA"},
 		{"does not begin with a space", func(f *alert.Failure) { f.FranchiseCorpNum = ""; f.MgtKey = "  x" }, "x: "},
-		{"says what failed with no keys at all", func(f *alert.Failure) { *f = alert.Failure{} }, "NTS filing failed"},
+		{"says what failed with no keys at all", func(f *alert.Failure) { *f = alert.Failure{} }, "NTS rejected"},
+		{"puts the environment first", func(f *alert.Failure) { f.Environment = "prod" }, "[prod] 679-87-00433 20221221-001: NTS rejected (TS4 amount error)"},
+		{"keeps the meaning whole and cuts the keys", func(f *alert.Failure) { f.Environment = "prod"; f.MgtKey = long }, "[prod] 679-87-00433 AAAA"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,6 +63,11 @@ var Variables = []Variable{
 	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the archive (its TTL), 1 to 3650. Default 90."},
 }
 
+func init() {
+	// Alerts read the same presentation settings wherever they are published.
+	Variables = append(Variables, PresentationVariables...)
+}
+
 // DefaultArchiveRetentionDays is ARCHIVE_RETENTION_DAYS when it is not set.
 const DefaultArchiveRetentionDays = 90
 

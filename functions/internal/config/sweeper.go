@@ -23,6 +23,8 @@ var SweeperVariables = []Variable{
 	{Name: SweepBatch, Doc: "The most items one run takes from each queue; the rest wait for the next run. Default `200`."},
 }
 
+func init() { SweeperVariables = append(SweeperVariables, PresentationVariables...) }
+
 // Sweep is the sweeper's tuning; a main converts it with sweeper.Settings(s),
 // which stops compiling if the two part. Zero values mean the defaults.
 type Sweep struct {

@@ -30,3 +30,6 @@ func Assert(t *testing.T, name, got string) {
 		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
+
+// Updating reports whether the test run rewrites golden output (-update).
+func Updating() bool { return *update }

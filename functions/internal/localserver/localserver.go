@@ -140,15 +140,19 @@ func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) 
 
 // alertSink is the publisher ALERTS names.
 func alertSink(getenv func(string) string, awsCfg aws.Config, stdout io.Writer) (alert.Publisher, error) {
+	pres, err := config.ReadPresentation(getenv)
+	if err != nil {
+		return nil, err
+	}
 	switch getenv("ALERTS") {
 	case "", "console":
-		return consolealert.New(stdout), nil
+		return consolealert.New(stdout).WithPresentation(pres), nil
 	case "sns":
 		topic, err := config.Required(getenv, config.AlertTopicARN)
 		if err != nil {
 			return nil, err
 		}
-		return snsalert.New(sns.NewFromConfig(awsCfg), topic), nil
+		return snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres), nil
 	}
 	return nil, errors.New("ALERTS must be console or sns")
 }

@@ -29,6 +29,17 @@ func Failure(itemKey string) alert.Failure {
 	}
 }
 
+// Presentation is the sample deployment every golden file is rendered for:
+// prod, with a display name for the sample business and its logs in Seoul.
+func Presentation() alert.Presentation {
+	return alert.Presentation{
+		Environment:   "prod",
+		BusinessNames: map[string]string{"6798700433": "가나다상사"},
+		Region:        "ap-northeast-2",
+		LogGroup:      "/aws/lambda/popbill-webhook-prod-WebhookFunction",
+	}
+}
+
 // Run checks the contract of alert.Publisher.
 func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Run("each publish is delivered once with its content and an id", func(t *testing.T) {

@@ -49,6 +49,7 @@ func TestAlertMatchesGoldenFiles(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			f := sampleFailure(t)
 			tc.Edit(&f)
+			f = alerttest.Presentation().Stamp(f)
 			// Escaped as slack-go sends it: & < > appear as \u0026 \u003c \u003e.
 			got, err := json.MarshalIndent(Alert(f), "", "  ")
 			if err != nil {
@@ -59,16 +60,49 @@ func TestAlertMatchesGoldenFiles(t *testing.T) {
 	}
 }
 
-func TestAlarmMatchesGoldenFile(t *testing.T) {
-	var alarm events.CloudWatchAlarmSNSPayload
-	if err := json.Unmarshal([]byte(snsMessage(t, "sns-cloudwatch-alarm.json")), &alarm); err != nil {
-		t.Fatal(err)
+// The same alarm as it fires and as it returns to OK (the template sets
+// OKActions on every alarm): the second reads as resolved.
+func TestAlarmMatchesGoldenFiles(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*events.CloudWatchAlarmSNSPayload)
+	}{
+		{"alarm", func(*events.CloudWatchAlarmSNSPayload) {}},
+		{"alarm-ok", func(a *events.CloudWatchAlarmSNSPayload) {
+			a.OldStateValue, a.NewStateValue = "ALARM", "OK"
+			a.NewStateReason = "Threshold Crossed: 1 out of the last 1 datapoints [0.0 (28/11/25 05:20:00)] was not greater than or equal to the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition)."
+			a.StateChangeTime = "2025-11-28T05:25:12.345+0000"
+		}},
 	}
-	got, err := json.MarshalIndent(Alarm(alarm), "", "  ")
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var alarm events.CloudWatchAlarmSNSPayload
+			if err := json.Unmarshal([]byte(snsMessage(t, "sns-cloudwatch-alarm.json")), &alarm); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(&alarm)
+			got, err := json.MarshalIndent(Alarm(alarm), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Assert(t, tc.name+".golden.json", string(got)+"\n")
+		})
 	}
-	golden.Assert(t, "alarm.golden.json", string(got)+"\n")
+}
+
+func TestAlarmTimeIsKST(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"converts CloudWatch's UTC to KST", "2025-11-28T05:05:12.345+0000", "2025-11-28 14:05:12 KST"},
+		{"crosses midnight", "2025-11-28T20:00:00.000+0000", "2025-11-29 05:00:00 KST"},
+		{"shows an unknown format as it came", "yesterday", "yesterday"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := kstAlarmTime(tc.in); got != tc.want {
+				t.Errorf("kstAlarmTime(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
 }
 
 func TestAlertKeepsWithinSlackLimits(t *testing.T) {
@@ -87,10 +121,12 @@ func TestAlertKeepsWithinSlackLimits(t *testing.T) {
 	}
 	limit("text", msg.Text, textLimit)
 	blocks := msg.Blocks.BlockSet
-	if len(blocks) != 4 {
-		t.Fatalf("got %d blocks, want header, details, next steps, context", len(blocks))
+	if len(blocks) != 5 {
+		t.Fatalf("got %d blocks, want header, Korean, details, next steps, context", len(blocks))
 	}
 	limit("header", blocks[0].(*slackapi.HeaderBlock).Text.Text, headerLimit)
+	limit("Korean", blocks[1].(*slackapi.SectionBlock).Text.Text, textLimit)
+	blocks = blocks[1:]
 	details := blocks[1].(*slackapi.SectionBlock)
 	limit("details text", details.Text.Text, textLimit)
 	if len(details.Fields) == 0 || len(details.Fields) > maxFields {
