@@ -68,6 +68,8 @@ func (t *Target) register(fs *flag.FlagSet) {
 type Backend struct {
 	State   state.Reader
 	Archive archive.Reader
+	// Queues lists what is due: pending alerts, results awaited (alerts).
+	Queues state.Queues
 	// For replay: the handler's dependencies and the settings its rules read.
 	Store state.Store
 	// Alerts publishes the alerts replays owe; nil on the local store,
@@ -129,7 +131,8 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 	db := dynamodb.NewFromConfig(cfg)
 	b := &Backend{
 		State: dynamostore.NewReader(db, t.StateTable), Archive: dynamoarchive.NewReader(db, t.ArchiveTable),
-		Store: dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
+		Queues: dynamostore.NewQueues(db, db, t.StateTable),
+		Store:  dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
 		Retention: retention, Getenv: settings, Close: func() {},
 	}
 	if t.Topic != "" {
@@ -193,7 +196,7 @@ func OpenLocal(path string, write bool, getenv func(string) string) (*Backend, e
 		return nil, err
 	}
 	return &Backend{
-		State: store, Archive: arch, Store: store, Recorder: arch, Retention: retention,
+		State: store, Archive: arch, Queues: store, Store: store, Recorder: arch, Retention: retention,
 		Local: true, Getenv: getenv, Close: func() { db.Close() },
 	}, nil
 }
