@@ -106,20 +106,12 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 	}
 	settings := getenv
 	if t.Stack != "" {
-		out, params, err := stackOutputs(ctx, cloudformation.NewFromConfig(cfg), t.Stack)
+		d, err := resolveStack(ctx, cloudformation.NewFromConfig(cfg), t.Stack)
 		if err != nil {
 			return nil, err
 		}
-		t.StateTable, t.ArchiveTable, t.Topic = out["StateTableName"], out["ArchiveTableName"], out["AlertTopicArn"]
-		if t.ArchiveTable == "" {
-			return nil, exit(ExitFailed, "stack %s has no ArchiveTableName output: deploy a version with the delivery archive", t.Stack)
-		}
-		// The replayed handler's rules come from the stack's parameters.
-		env := map[string]string{
-			config.AllowedCorpNums: params["AllowedCorpNums"], config.AllowedSourceIPs: params["AllowedSourceIps"],
-			config.CheckCorpNumChecksum: params["CheckCorpNumChecksum"], config.ArchiveRetentionDays: params["ArchiveRetentionDays"],
-		}
-		settings = func(name string) string { return env[name] }
+		t.StateTable, t.ArchiveTable, t.Topic = d.StateTable, d.ArchiveTable, d.Topic
+		settings = func(name string) string { return d.Settings[name] }
 	}
 	if t.StateTable == "" {
 		return nil, exit(ExitUsage, "name the state table too (--state-table or STATE_TABLE), or use --stack")
