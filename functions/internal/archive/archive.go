@@ -57,12 +57,23 @@ type Delivery struct {
 	Credential string `json:"credential,omitempty"`
 	// ReplayOf is the ID of the delivery this one replayed (the operator tool).
 	ReplayOf string `json:"replayOf,omitempty"`
+	// ResentBy names the operator who published the cashbill's alert again
+	// on purpose (cashbill alerts resend): such a record is no delivery
+	// (Outcome OutcomeResent, no body) and its ReceivedAt is when the alert
+	// was resent. AlertID and MessageID are that publish's.
+	ResentBy  string `json:"resentBy,omitempty"`
+	AlertID   string `json:"alertId,omitempty"`
+	MessageID string `json:"messageId,omitempty"`
 	// ExpiresAt is when the archive may drop the record (DynamoDB's TTL).
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
-// Replayable reports whether the whole request is kept.
-func (d Delivery) Replayable() bool { return !d.Truncated }
+// OutcomeResent is the outcome of a record of an alert resent on purpose.
+const OutcomeResent = "resent"
+
+// Replayable reports whether the whole request is kept (a resend record
+// keeps no request).
+func (d Delivery) Replayable() bool { return !d.Truncated && d.Outcome != OutcomeResent }
 
 // Recorder writes deliveries. The webhook calls it once per request, after
 // it has decided the answer.

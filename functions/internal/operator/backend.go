@@ -68,6 +68,8 @@ func (t *Target) register(fs *flag.FlagSet) {
 type Backend struct {
 	State   state.Reader
 	Archive archive.Reader
+	// Queues lists what is due: pending alerts, results awaited (alerts).
+	Queues state.Queues
 	// For replay: the handler's dependencies and the settings its rules read.
 	Store state.Store
 	// Alerts publishes the alerts replays owe; nil on the local store,
@@ -104,20 +106,12 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 	}
 	settings := getenv
 	if t.Stack != "" {
-		out, params, err := stackOutputs(ctx, cloudformation.NewFromConfig(cfg), t.Stack)
+		d, err := resolveStack(ctx, cloudformation.NewFromConfig(cfg), t.Stack)
 		if err != nil {
 			return nil, err
 		}
-		t.StateTable, t.ArchiveTable, t.Topic = out["StateTableName"], out["ArchiveTableName"], out["AlertTopicArn"]
-		if t.ArchiveTable == "" {
-			return nil, exit(ExitFailed, "stack %s has no ArchiveTableName output: deploy a version with the delivery archive", t.Stack)
-		}
-		// The replayed handler's rules come from the stack's parameters.
-		env := map[string]string{
-			config.AllowedCorpNums: params["AllowedCorpNums"], config.AllowedSourceIPs: params["AllowedSourceIps"],
-			config.CheckCorpNumChecksum: params["CheckCorpNumChecksum"], config.ArchiveRetentionDays: params["ArchiveRetentionDays"],
-		}
-		settings = func(name string) string { return env[name] }
+		t.StateTable, t.ArchiveTable, t.Topic = d.StateTable, d.ArchiveTable, d.Topic
+		settings = func(name string) string { return d.Settings[name] }
 	}
 	if t.StateTable == "" {
 		return nil, exit(ExitUsage, "name the state table too (--state-table or STATE_TABLE), or use --stack")
@@ -129,7 +123,8 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 	db := dynamodb.NewFromConfig(cfg)
 	b := &Backend{
 		State: dynamostore.NewReader(db, t.StateTable), Archive: dynamoarchive.NewReader(db, t.ArchiveTable),
-		Store: dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
+		Queues: dynamostore.NewQueues(db, db, t.StateTable),
+		Store:  dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
 		Retention: retention, Getenv: settings, Close: func() {},
 	}
 	if t.Topic != "" {
@@ -193,7 +188,7 @@ func OpenLocal(path string, write bool, getenv func(string) string) (*Backend, e
 		return nil, err
 	}
 	return &Backend{
-		State: store, Archive: arch, Store: store, Recorder: arch, Retention: retention,
+		State: store, Archive: arch, Queues: store, Store: store, Recorder: arch, Retention: retention,
 		Local: true, Getenv: getenv, Close: func() { db.Close() },
 	}, nil
 }

@@ -20,15 +20,21 @@ func openLocal(t *testing.T, path string) *boltstore.Store {
 	return s
 }
 
-func TestCommandsOnTheLocalStore(t *testing.T) {
+// localSite is a fresh bbolt file as make run writes it.
+func localSite(t *testing.T) site {
 	path := filepath.Join(t.TempDir(), "state.db")
 	s := openLocal(t, path)
 	rec, err := boltarchive.New(s.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
-	refusedThenReplayed(t, site{store: s, rec: rec, alerts: consolealert.New(&strings.Builder{}),
-		done: func() { s.Close() }, flags: []string{"--local=" + path}})
+	return site{store: s, queues: s, rec: rec, alerts: consolealert.New(&strings.Builder{}),
+		done: func() { s.Close() }, flags: []string{"--local=" + path}}
+}
+
+func TestCommandsOnTheLocalStore(t *testing.T) {
+	refusedThenReplayed(t, localSite(t))
+	owedAndOverdue(t, localSite(t))
 }
 
 func TestALocalStoreHeldByTheReceiverIsReportedBusy(t *testing.T) {

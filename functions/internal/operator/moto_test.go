@@ -15,15 +15,22 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
-// The tool reads AWS_ENDPOINT_URL, which infra/with-moto.sh exports, like any SDK client.
-func TestCommandsOnDynamoDB(t *testing.T) {
+// motoSite is a fresh stack on moto_server. The tool reads
+// AWS_ENDPOINT_URL, which infra/with-moto.sh exports, like any SDK client.
+func motoSite(t *testing.T) site {
 	cfg := mototest.Config(t)
 	st := motostack.New(t)
 	db := dynamodb.NewFromConfig(cfg)
-	state, arch, topic := st.Refs["StateTable"], st.Refs["ArchiveTable"], st.Refs["AlertTopic"]
-	refusedThenReplayed(t, site{
-		store: dynamostore.New(db, state), rec: dynamoarchive.NewRecorder(db, arch),
+	table, arch, topic := st.Refs["StateTable"], st.Refs["ArchiveTable"], st.Refs["AlertTopic"]
+	q := dynamostore.NewQueues(db, db, table)
+	return site{
+		store: q, queues: q, rec: dynamoarchive.NewRecorder(db, arch),
 		alerts: snsalert.New(sns.NewFromConfig(cfg), topic), done: func() {},
-		flags: []string{"--state-table", state, "--archive-table", arch, "--topic", topic},
-	})
+		flags: []string{"--state-table", table, "--archive-table", arch, "--topic", topic},
+	}
+}
+
+func TestCommandsOnDynamoDB(t *testing.T) {
+	refusedThenReplayed(t, motoSite(t))
+	owedAndOverdue(t, motoSite(t))
 }

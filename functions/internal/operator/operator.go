@@ -37,9 +37,7 @@ func exit(code int, format string, args ...any) error {
 	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// command is one subcommand. The table is the whole tool: `alerts` (owed
-// and overdue alerts, and resending one on purpose) slots in here once the
-// pending-alert index exists.
+// command is one subcommand. The table is the whole tool.
 type command struct {
 	name, usage, summary string
 	run                  func(ctx context.Context, e *Env, args []string) error
@@ -55,13 +53,10 @@ func init() {
 			"what arrived in a time window, with status and reason, newest first", deliveries},
 		{"replay", "replay [flags] ID... | replay [flags] --outcome rejected --since 24h",
 			"send archived deliveries through the webhook's handler again (in-process) and print each outcome", replay},
+		{"alerts", "alerts [flags] --pending | alerts [flags] --overdue | alerts resend [flags] ITEMKEY",
+			alertsSummary, alerts},
 	}
 }
-
-// planned are commands that are designed but not built yet, shown in --help.
-const planned = `Not yet:
-  alerts --pending | --overdue   alerts owed and overdue (comes with the pending-alert index)
-  alerts resend ITEMKEY          publish one alert again on purpose, recorded as such`
 
 // Env is what a command runs with.
 type Env struct {
@@ -111,7 +106,7 @@ func (e *Env) Run(ctx context.Context, args []string) int {
 }
 
 func (e *Env) usage(w io.Writer) {
-	fmt.Fprintln(w, `cashbill: what happened to a POPBiLL cashbill, what arrived, and replaying deliveries.
+	fmt.Fprintln(w, `cashbill: what happened to a POPBiLL cashbill, what arrived, replaying deliveries, and alerts.
 
 Usage: cashbill COMMAND [flags] [arguments]   (cashbill COMMAND --help for its flags)
 
@@ -119,8 +114,7 @@ Commands:`)
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\n"+planned+`
-
+	fmt.Fprintln(w, `
 Where it reads (every command):
   --local[=PATH]   the bbolt file of make run (default .local/state.db; the default target).
                    make run holds the file: stop it first (exit code 4 says it is held).
@@ -129,8 +123,9 @@ Where it reads (every command):
                    ALERT_TOPIC_ARN, as in .local/infra.env of make run-moto)
 
 Output: aligned tables with KST times; --json for scripts.
-Exit codes: 0 done, 1 store or AWS failure, 2 usage, 3 not found, 4 local store busy,
-            5 replay: a delivery was refused again or skipped.`)
+Exit codes: 0 done, 1 store or AWS failure, 2 usage, 3 not found (alerts resend: or no alert),
+            4 local store busy, 5 refused: replay refused or skipped a delivery, or alerts resend
+            found the alert being published by someone else.`)
 }
 
 // flagSet is a command's flags: the target flags, --json and the command's own.
@@ -180,9 +175,6 @@ func helpWith(fs *flag.FlagSet, usage, summary string) func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "cashbill %s: %s\n\nUsage: cashbill %s\n\nFlags:\n", fs.Name(), summary, usage)
 		fs.PrintDefaults()
-		fmt.Fprintln(w, "\nExit codes: 0 done, 1 store or AWS failure, 2 usage, 3 not found, 4 local store busy, 5 replay refused or skipped.")
-		if fs.Name() == "status" {
-			fmt.Fprintln(w, "The alert lists (alerts --pending, --overdue) and alerts resend are not built yet.")
-		}
+		fmt.Fprintln(w, "\nExit codes: 0 done, 1 store or AWS failure, 2 usage, 3 not found (resend: or no alert), 4 local store busy, 5 refused (replay: refused or skipped; resend: being published by someone else).")
 	}
 }

@@ -124,6 +124,8 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 		r := Replayed{ID: d.ID, ItemKey: d.ItemKey, DryRun: dryRun}
 		r.Original.Status, r.Original.Outcome = d.Status, d.Outcome
 		switch {
+		case d.Outcome == archive.OutcomeResent:
+			r.Skipped = "it records an alert resent by an operator, not a delivery"
 		case !d.Replayable():
 			r.Skipped = "only the first KiB of its body was kept"
 		case !d.Authenticated && !anyAuth:

@@ -28,6 +28,7 @@ const credential = "popbill:local-secret"
 // and the flags that point the tool at the same store.
 type site struct {
 	store  state.Store
+	queues state.Queues
 	rec    archive.Recorder
 	alerts alert.Publisher
 	// done is called once the receiver has written, before the tool reads.
@@ -154,7 +155,7 @@ func refusedThenReplayed(t *testing.T, s site) {
 }
 
 func TestEveryCommandHasHelpAndUsageErrorsExit2(t *testing.T) {
-	for _, c := range []string{"status", "deliveries", "replay"} {
+	for _, c := range []string{"status", "deliveries", "replay", "alerts"} {
 		t.Run(c, func(t *testing.T) {
 			if code, _, errOut := run(t, c, "--help"); code != operator.ExitOK || !strings.Contains(errOut, "Usage: cashbill "+c) || !strings.Contains(errOut, "Exit codes") {
 				t.Errorf("%s --help: exit %d\n%s", c, code, errOut)
@@ -165,7 +166,7 @@ func TestEveryCommandHasHelpAndUsageErrorsExit2(t *testing.T) {
 		})
 	}
 	if code, out, _ := run(t, "--help"); code != operator.ExitOK || !strings.Contains(out, "alerts --pending") {
-		t.Errorf("--help: exit %d, want the planned alerts commands named\n%s", code, out)
+		t.Errorf("--help: exit %d, want the alerts commands named\n%s", code, out)
 	}
 	if code, _, _ := run(t, "frobnicate"); code != operator.ExitUsage {
 		t.Errorf("unknown command: exit %d", code)

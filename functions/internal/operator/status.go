@@ -228,10 +228,15 @@ func printDeliveries(w io.Writer, ds []DeliveryRecord) {
 			cred = "none"
 		}
 		reason := short(d.Reason, 60)
+		status := fmt.Sprint(d.Status)
+		if d.Outcome == archive.OutcomeResent {
+			status, cred = "-", "-"
+			reason = short("alert resent by "+d.ResentBy+", message id "+d.MessageID, 60)
+		}
 		if d.ReplayOf != "" {
 			reason = short("replay of "+d.ReplayOf+" "+reason, 60)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.ReceivedAtKST, d.Status, d.Outcome, or(d.ItemKey, "-"), st, cred, or(reason, "-"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.ReceivedAtKST, status, d.Outcome, or(d.ItemKey, "-"), st, cred, or(reason, "-"))
 	}
 	tw.Flush()
 }

@@ -97,6 +97,15 @@ type Item struct {
 	AlertStatus    string          `json:"alertStatus,omitempty"`
 	AlertMessageID string          `json:"alertMessageId,omitempty"`
 	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
+	// AlertLeaseOwner and AlertLeaseUntil are the claim on a pending alert
+	// as read: who is publishing it and until when (the operator's alert
+	// list). Readers fill them; writers ignore them.
+	AlertLeaseOwner string    `json:"alertLeaseOwner,omitempty"`
+	AlertLeaseUntil time.Time `json:"alertLeaseUntil,omitzero"`
+	// AlertPayload is the stored alert as written (alert.Encode), for the
+	// operator's resend; readers fill it. Not in the JSON form: it is the
+	// alert itself, which may not be valid JSON if it was stored damaged.
+	AlertPayload []byte `json:"-"`
 	// DueQueue is QueueAlert, QueueResult or empty; DueAt is when the item
 	// became due in it.
 	DueQueue string    `json:"dueQueue,omitempty"`

@@ -84,6 +84,11 @@ func Run(t *testing.T, newArchive NewArchive) {
 		large.BodySize, large.Base64 = len(large.Body), true
 		replay := Accepted(key, base.Add(4*time.Second))
 		replay.ReplayOf = refused.ID
+		resent := archive.Delivery{
+			ID: archive.NewID(base.Add(5 * time.Second)), ReceivedAt: base.Add(5 * time.Second), Outcome: archive.OutcomeResent,
+			ItemKey: key, CorpNum: "6798700433", StateCode: 305, Authenticated: true,
+			ResentBy: "kim", AlertID: key + "/failure/resent-1", MessageID: "sns-message-9",
+		}
 		cases := []struct {
 			name string
 			d    archive.Delivery
@@ -93,6 +98,7 @@ func Run(t *testing.T, newArchive NewArchive) {
 			{"unauthenticated", unauthenticated},
 			{"oversized body, not UTF-8", large},
 			{"replay", replay},
+			{"an alert resent on purpose", resent},
 		}
 		a := newArchive(t)
 		for _, c := range cases {

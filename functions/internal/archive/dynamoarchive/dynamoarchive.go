@@ -99,6 +99,7 @@ func (r *Recorder) Record(ctx context.Context, d archive.Delivery) error {
 		"reason": d.Reason, attrItemKey: d.ItemKey, "corpNum": d.CorpNum, "mgtKey": d.MgtKey,
 		"eventType": d.EventType, "mid": d.MID, "sourceIp": d.SourceIP, "requestId": d.RequestID,
 		"apiRequestId": d.APIRequestID, "method": d.Method, "credential": d.Credential, "replayOf": d.ReplayOf,
+		"resentBy": d.ResentBy, "alertId": d.AlertID, "messageId": d.MessageID,
 	} {
 		if v != "" {
 			item[name] = s(v)
@@ -188,6 +189,7 @@ func decode(item map[string]types.AttributeValue) archive.Delivery {
 		APIRequestID: getS(item, "apiRequestId"), Method: getS(item, "method"),
 		Base64: getB(item, "isBase64Encoded"), BodySize: int(getN(item, "bodySize")), Truncated: getB(item, "truncated"),
 		Authenticated: getB(item, "authenticated"), Credential: getS(item, "credential"), ReplayOf: getS(item, "replayOf"),
+		ResentBy: getS(item, "resentBy"), AlertID: getS(item, "alertId"), MessageID: getS(item, "messageId"),
 	}
 	d.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(item, "receivedAt"))
 	if v, ok := item["body"].(*types.AttributeValueMemberB); ok {

@@ -273,7 +273,14 @@ func (s *Store) Get(ctx context.Context, itemKey string) (state.Item, bool, erro
 		r, found, err = load(b, itemKey)
 		return err
 	})
-	return r.Item, found, err
+	return r.view(), found, err
+}
+
+// view is the item as readers see it: with its alert's lease and payload.
+func (r leasedItem) view() state.Item {
+	it := r.Item
+	it.AlertLeaseOwner, it.AlertLeaseUntil, it.AlertPayload = r.LeaseOwner, r.LeaseUntil, r.AlertPayload
+	return it
 }
 
 // Due reads the queue's index in key order, which is dueAt order.
@@ -285,7 +292,12 @@ func (s *Store) Due(ctx context.Context, queue string, through time.Time, limit 
 	prefix := []byte(queue + "|")
 	last := fmt.Appendf(nil, "%s|%016d|~", queue, through.UnixMilli())
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(dueBucket).Cursor()
+		due := tx.Bucket(dueBucket)
+		if due == nil {
+			// A read-only file written before the queues existed.
+			return nil
+		}
+		c := due.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, last) <= 0 && len(out) < limit; k, _ = c.Next() {
 			itemKey := string(k[bytes.LastIndexByte(k, '|')+1:])
 			r, found, err := load(tx.Bucket(bucket), itemKey)
@@ -293,7 +305,7 @@ func (s *Store) Due(ctx context.Context, queue string, through time.Time, limit 
 				return err
 			}
 			if found {
-				out = append(out, r.Item)
+				out = append(out, r.view())
 			}
 		}
 		return nil

@@ -483,6 +483,14 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 		AlertStatus:    getS(item, attrAlert),
 		AlertMessageID: getS(item, attrMsgID),
 		DueQueue:       getS(item, DueQueueAttribute),
+		// The lease as stored, expired or not: the reader says who held it last.
+		AlertLeaseOwner: getS(item, attrOwner),
+	}
+	if p := getS(item, attrPayload); p != "" {
+		it.AlertPayload = []byte(p)
+	}
+	if until, err := decodeMillis(item, attrUntil); err == nil {
+		it.AlertLeaseUntil = until
 	}
 	for _, f := range eventFields {
 		f.set(&it.Event, item)

@@ -413,6 +413,7 @@ func Run(t *testing.T, newStore NewStore) {
 	})
 
 	t.Run("queues", func(t *testing.T) { runQueues(t, newStore) })
+	t.Run("a reader shows the alert payload and who holds its lease", func(t *testing.T) { runAlertSlot(t, newStore) })
 
 	t.Run("concurrent deliveries end at the highest state", func(t *testing.T) {
 		s := newStore(t)
