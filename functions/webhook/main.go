@@ -48,11 +48,16 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
+	obs, err := config.ReadObservability(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	h := webhook.New(webhook.Rules(rules),
 		dynamostore.New(db, table),
 		snsalert.New(sns.NewFromConfig(awsCfg), topic),
 		log,
-		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention))
+		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
+		webhook.WithMetrics(obs.Namespace))
 	lambda.Start(h.Handle)
 }
