@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/xray"
 )
 
 func main() {
@@ -33,9 +34,16 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
+	obs, err := config.ReadObservability(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		fatal("aws configuration", err)
+	}
+	if obs.Tracing {
+		xray.Instrument(&awsCfg, obs.Daemon)
 	}
 	rules, warning, err := config.ReadRules(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
 	if err != nil {
@@ -45,10 +53,6 @@ func main() {
 		log.Warn(warning)
 	}
 	archiveTable, retention, err := config.ReadArchive(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	obs, err := config.ReadObservability(os.Getenv)
 	if err != nil {
 		fatal("configuration", err)
 	}

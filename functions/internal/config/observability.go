@@ -24,7 +24,13 @@ type Observability struct {
 	Namespace string
 	// Tracing: the SDK clients are instrumented for X-Ray.
 	Tracing bool
+	// Daemon is AWS_XRAY_DAEMON_ADDRESS, which Lambda sets when tracing is
+	// Active (like AWS_REGION, never the template); "" for the default.
+	Daemon string
 }
+
+// XRayDaemonAddress is set by the Lambda runtime, not by the template.
+const XRayDaemonAddress = "AWS_XRAY_DAEMON_ADDRESS"
 
 // namespaceForm is CloudWatch's: up to 255 of these characters.
 var namespaceForm = regexp.MustCompile(`^[0-9A-Za-z.\-_/#: ]{1,255}$`)
@@ -38,5 +44,6 @@ func ReadObservability(getenv func(string) string) (Observability, error) {
 	}
 	o.Namespace = ns
 	o.Tracing = strings.EqualFold(strings.TrimSpace(getenv(Tracing)), "Active")
+	o.Daemon = strings.TrimSpace(getenv(XRayDaemonAddress))
 	return o, nil
 }
