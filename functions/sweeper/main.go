@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/sweeper"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/xray"
 )
 
 func main() {
@@ -43,6 +44,13 @@ func main() {
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		fatal("aws configuration", err)
+	}
+	obs, err := config.ReadObservability(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	if obs.Tracing {
+		xray.Instrument(&awsCfg, obs.Daemon)
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	queues := dynamostore.NewQueues(db, db, table)

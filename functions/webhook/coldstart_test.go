@@ -57,7 +57,16 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Fatal(err)
 	}
 	bootstrap := rietest.Build(b, "WebhookFunction")
+	// X-Ray instrumentation of the SDK clients off and on (the emulator sends
+	// no trace header, so on measures what instrumenting costs unsampled).
+	for _, tracing := range []string{"PassThrough", "Active"} {
+		b.Run("tracing="+tracing, func(b *testing.B) {
+			coldStarts(b, bootstrap, append(env, config.Tracing+"="+tracing), event)
+		})
+	}
+}
 
+func coldStarts(b *testing.B, bootstrap string, env []string, event []byte) {
 	var firstTotal, warmTotal time.Duration
 	for b.Loop() {
 		start := time.Now()

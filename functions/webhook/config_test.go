@@ -50,6 +50,7 @@ func TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration(t *testing.T) 
 		{"bad allowlist", map[string]string{"ALLOWED_SOURCE_IPS": "popbill.com"}, "ALLOWED_SOURCE_IPS"},
 		{"no archive table", map[string]string{"ARCHIVE_TABLE": ""}, "ARCHIVE_TABLE"},
 		{"bad archive retention", map[string]string{"ARCHIVE_RETENTION_DAYS": "90d"}, "ARCHIVE_RETENTION_DAYS"},
+		{"an AWS metrics namespace", map[string]string{"METRICS_NAMESPACE": "AWS/Lambda"}, "METRICS_NAMESPACE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

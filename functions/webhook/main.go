@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/xray"
 )
 
 func main() {
@@ -37,9 +38,16 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
+	obs, err := config.ReadObservability(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		fatal("aws configuration", err)
+	}
+	if obs.Tracing {
+		xray.Instrument(&awsCfg, obs.Daemon)
 	}
 	rules, warning, err := config.ReadRules(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
 	if err != nil {
@@ -57,6 +65,7 @@ func main() {
 		dynamostore.New(db, table),
 		snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres),
 		log,
-		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention))
+		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
+		webhook.WithMetrics(obs.Namespace))
 	lambda.Start(h.Handle)
 }

@@ -61,6 +61,7 @@ var Variables = []Variable{
 	{Name: CheckCorpNumChecksum, Doc: "`true` refuses business numbers whose NTS check digit is wrong (vendor examples such as 1234567890 fail it). Default `false`."},
 	{Name: ArchiveTable, Doc: "Required. DynamoDB table recording every delivery, accepted or refused (partition key id; package dynamoarchive)."},
 	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the archive (its TTL), 1 to 3650. Default 90."},
+	ObservabilityVariables[0], ObservabilityVariables[1],
 }
 
 func init() {

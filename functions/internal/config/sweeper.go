@@ -21,6 +21,7 @@ var SweeperVariables = []Variable{
 	{Name: SweepThreshold, Doc: "How long an alert stays pending before the sweeper publishes it (a Go duration). Default `2m`, the webhook's lease."},
 	{Name: ResultDeadline, Doc: "How long after midnight KST of the issue date a cashbill at 300 may wait for its NTS result before an \"NTS result overdue\" alert. Default `66h`: 18:00 KST on the second day after issue."},
 	{Name: SweepBatch, Doc: "The most items one run takes from each queue; the rest wait for the next run. Default `200`."},
+	ObservabilityVariables[0], ObservabilityVariables[1],
 }
 
 func init() { SweeperVariables = append(SweeperVariables, PresentationVariables...) }
@@ -31,6 +32,8 @@ type Sweep struct {
 	Threshold time.Duration
 	Deadline  time.Duration
 	Batch     int
+	// MetricsNamespace is METRICS_NAMESPACE (ReadObservability).
+	MetricsNamespace string
 }
 
 // ReadSweep reads the sweeper's tuning; unset variables are left zero.
@@ -48,6 +51,11 @@ func ReadSweep(getenv func(string) string) (Sweep, error) {
 			return s, fmt.Errorf("%s must be a positive whole number, got %q", SweepBatch, v)
 		}
 	}
+	obs, err := ReadObservability(getenv)
+	if err != nil {
+		return s, err
+	}
+	s.MetricsNamespace = obs.Namespace
 	return s, nil
 }
 

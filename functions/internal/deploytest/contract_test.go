@@ -22,15 +22,6 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 )
 
-func loadTemplate(t *testing.T) *samtemplate.Template {
-	t.Helper()
-	tmpl, err := samtemplate.Load(filepath.Join(modroot.Dir(t), "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tmpl
-}
-
 // The functions template.yaml deploys, and what their code reads.
 var functions = []struct {
 	id string

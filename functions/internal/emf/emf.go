@@ -5,8 +5,10 @@
 // explains it.
 //
 // The format is documented by AWS as "Specification: Embedded metric format".
-// This package writes only what the receiver needs: one metric directive per
-// line, with one dimension set.
+// This package writes only what the receiver needs: one or more metric
+// directives per line (Attrs), each with one dimension set. A metric member
+// is one value per line, so a metric named in two directives (counted once
+// by outcome and once by outcome and reason) is written once.
 package emf
 
 import (
@@ -47,31 +49,53 @@ type Directive struct {
 
 // Attrs returns the `_aws` member and the metric members, to be logged on the
 // same line as the dimension members.
-func (d Directive) Attrs(at time.Time) []slog.Attr {
-	defs := make([]any, 0, len(d.Metrics)+len(d.Declared))
-	attrs := make([]slog.Attr, 0, len(d.Metrics)+1)
-	for _, m := range d.Metrics {
-		defs = append(defs, definition(m))
-		attrs = append(attrs, slog.Float64(m.Name, m.Value))
+func (d Directive) Attrs(at time.Time) []slog.Attr { return Attrs(at, d) }
+
+// Attrs returns one `_aws` member holding every directive, and each metric
+// member once (the first value given for a name), to be logged on the same
+// line as the dimension members. No directive, no attributes.
+func Attrs(at time.Time, directives ...Directive) []slog.Attr {
+	if len(directives) == 0 {
+		return nil
 	}
-	for _, m := range d.Declared {
-		defs = append(defs, definition(m))
+	out := make([]slog.Attr, 1, 4)
+	docs := make([]directive, 0, len(directives))
+	written := map[string]bool{}
+	for _, d := range directives {
+		defs := make([]definition, 0, len(d.Metrics)+len(d.Declared))
+		for _, m := range d.Metrics {
+			defs = append(defs, definition{m.Name, string(m.Unit)})
+			if !written[m.Name] {
+				written[m.Name] = true
+				out = append(out, slog.Float64(m.Name, m.Value))
+			}
+		}
+		for _, m := range d.Declared {
+			defs = append(defs, definition{m.Name, string(m.Unit)})
+		}
+		dims := d.Dimensions
+		if dims == nil {
+			dims = []string{}
+		}
+		docs = append(docs, directive{Namespace: d.Namespace, Dimensions: [][]string{dims}, Metrics: defs})
 	}
-	dims := d.Dimensions
-	if dims == nil {
-		dims = []string{}
-	}
-	aws := map[string]any{
-		"Timestamp": at.UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{
-			"Namespace":  d.Namespace,
-			"Dimensions": [][]string{dims},
-			"Metrics":    defs,
-		}},
-	}
-	return append([]slog.Attr{slog.Any("_aws", aws)}, attrs...)
+	out[0] = slog.Any("_aws", metadata{Timestamp: at.UnixMilli(), CloudWatchMetrics: docs})
+	return out
 }
 
-func definition(m Metric) map[string]string {
-	return map[string]string{"Name": m.Name, "Unit": string(m.Unit)}
+// The `_aws` member, as the specification names its fields.
+type metadata struct {
+	Timestamp         int64       `json:"Timestamp"`
+	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
+}
+
+type directive struct {
+	Namespace  string       `json:"Namespace"`
+	Dimensions [][]string   `json:"Dimensions"`
+	Metrics    []definition `json:"Metrics"`
+}
+
+type definition struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
 }

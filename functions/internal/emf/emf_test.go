@@ -91,3 +91,39 @@ func TestLineIsAnEMFDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestSeveralDirectivesShareOneLineAndEachMemberOnce: a metric counted under
+// two dimension sets is one member of the line (EMF reads a value per member
+// name), named by both directives; no directive writes nothing.
+func TestSeveralDirectivesShareOneLineAndEachMemberOnce(t *testing.T) {
+	at := time.UnixMilli(1764220233123)
+	deliveries := emf.Metric{Name: "deliveries", Unit: emf.Count, Value: 1}
+	attrs := emf.Attrs(at,
+		emf.Directive{Namespace: "N", Dimensions: []string{"outcome"}, Metrics: []emf.Metric{deliveries}},
+		emf.Directive{Namespace: "N", Dimensions: []string{"outcome", "reasonCode"}, Metrics: []emf.Metric{deliveries}},
+		emf.Directive{Namespace: "N", Metrics: []emf.Metric{{Name: "applyMs", Unit: emf.Milliseconds, Value: 3.5}}},
+	)
+	names := map[string]int{}
+	for _, a := range attrs {
+		names[a.Key]++
+	}
+	if want := map[string]int{"_aws": 1, "deliveries": 1, "applyMs": 1}; !reflect.DeepEqual(names, want) {
+		t.Errorf("members = %v, want %v", names, want)
+	}
+	got := line(t, append(attrs, slog.String("outcome", "rejected"), slog.String("reasonCode", "auth"))...)
+	directives := got["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)
+	var dims []any
+	for _, d := range directives {
+		dims = append(dims, d.(map[string]any)["Dimensions"])
+	}
+	want := []any{[]any{[]any{"outcome"}}, []any{[]any{"outcome", "reasonCode"}}, []any{[]any{}}}
+	if !reflect.DeepEqual(dims, want) {
+		t.Errorf("dimension sets = %v, want %v", dims, want)
+	}
+	if got["applyMs"] != 3.5 || got["deliveries"] != 1.0 {
+		t.Errorf("values: applyMs %v, deliveries %v", got["applyMs"], got["deliveries"])
+	}
+	if len(emf.Attrs(at)) != 0 {
+		t.Error("no directive wrote attributes")
+	}
+}

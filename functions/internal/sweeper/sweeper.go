@@ -48,6 +48,8 @@ type Settings struct {
 	Threshold time.Duration
 	Deadline  time.Duration
 	Batch     int
+	// MetricsNamespace, when set, adds the run's metrics to its line (metrics.go).
+	MetricsNamespace string
 }
 
 func (s Settings) withDefaults() Settings {
@@ -88,6 +90,8 @@ func New(store state.Store, queues state.Queues, alerts alert.Publisher, setting
 type Report struct {
 	// Found: items due in either queue.
 	Found int `json:"found"`
+	// Pending: alerts found owed longer than Threshold (the alert queue's share of Found).
+	Pending int `json:"pending"`
 	// Published: alerts this run published (pending ones and overdue ones).
 	Published int `json:"published"`
 	// OverdueRaised: overdue alerts this run raised.
@@ -134,6 +138,7 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 		failed(webhook.Cause(err))
 	}
 	rep.Found += len(pending)
+	rep.Pending = len(pending)
 	for _, it := range pending {
 		send(it.Event.ItemKey)
 	}
@@ -157,8 +162,9 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 		}
 	}
 
-	attrs := []any{"found", rep.Found, "published", rep.Published, "overdueRaised", rep.OverdueRaised,
+	attrs := []any{"found", rep.Found, "pending", rep.Pending, "published", rep.Published, "overdueRaised", rep.OverdueRaised,
 		"resultKnown", rep.ResultKnown, "skipped", rep.Skipped, "failed", rep.Failed}
+	attrs = append(attrs, s.metricAttrs(rep, now)...)
 	if rep.Failed > 0 {
 		s.log.ErrorContext(ctx, "sweep", append(attrs, "causes", causes)...)
 		return rep, fmt.Errorf("%w: %d failed", ErrFailed, rep.Failed)

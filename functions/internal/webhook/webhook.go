@@ -75,6 +75,8 @@ type Handler struct {
 	// archive, when set, records every delivery (WithArchive).
 	archive   archive.Recorder
 	retention time.Duration
+	// namespace, when set, adds metrics to the request line (WithMetrics).
+	namespace string
 }
 
 // New returns a handler. Every dependency is required; options add the rest.
@@ -86,6 +88,7 @@ func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logge
 	for _, o := range opts {
 		o(h)
 	}
+	h.instrument()
 	return h
 }
 
@@ -102,6 +105,8 @@ type invocation struct {
 	followUpBy time.Time
 	// deliveryID, archive and archiveCause: the archive's record (archive.go).
 	deliveryID, archive, archiveCause string
+	// calls: the AWS calls' latencies, when metrics are on (metrics.go).
+	calls callTimes
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -112,6 +117,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if r.id == "" {
 		r.id = randomID()
 	}
+	ctx = h.withCallTimes(ctx, r)
 	// AWS calls stop before the invocation's deadline, so that a hanging call
 	// is still answered (503) and logged rather than killed by Lambda.
 	awsCtx, cancel, followUpBy := deadlines(ctx, start)
@@ -373,6 +379,7 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 			level = slog.LevelError
 		}
 	}
+	attrs = append(attrs, h.metricAttrs(r, err, h.now())...)
 	h.log.LogAttrs(ctx, level, "request", attrs...)
 }
 
