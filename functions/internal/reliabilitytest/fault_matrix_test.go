@@ -188,3 +188,20 @@ func bracket(s string) string {
 	}
 	return "  (window " + s + ")"
 }
+
+// crashing stops the invocation (the process dies) right after Apply while
+// armed() says so: no claim, no publish, no answer, no log line.
+type crashing struct {
+	stores
+	armed func() bool
+	count atomic.Int64
+}
+
+func (c *crashing) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
+	res, err := c.stores.Apply(ctx, r)
+	if err == nil && res.AlertPending && c.armed() {
+		c.count.Add(1)
+		panic(crash{})
+	}
+	return res, err
+}

@@ -1,5 +1,3 @@
-//go:build integration
-
 package reliabilitytest
 
 import (
@@ -70,23 +68,6 @@ func (c *clock) MarkAlertSent(ctx context.Context, itemKey, owner, messageID str
 
 // crash is the panic value of a process that died between two calls.
 type crash struct{}
-
-// crashing stops the invocation (the process dies) right after Apply while
-// armed() says so: no claim, no publish, no answer, no log line.
-type crashing struct {
-	stores
-	armed func() bool
-	count atomic.Int64
-}
-
-func (c *crashing) Apply(ctx context.Context, r state.Delivery) (state.Result, error) {
-	res, err := c.stores.Apply(ctx, r)
-	if err == nil && res.AlertPending && c.armed() {
-		c.count.Add(1)
-		panic(crash{})
-	}
-	return res, err
-}
 
 // popbill sends one delivery the way POPBiLL does: again after anything but
 // 200, up to popbillSends in all, popbillInterval apart on the store's clock.
