@@ -23,7 +23,7 @@ BUILD_DIR ?= .build
 # staticcheck, pinned; go run fetches and caches it on first use.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run run-moto test test-tools lint bench fuzz build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
+.PHONY: help run run-moto test test-tools lint bench fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
 # `make help` lists the targets that have a `## ` line above them.
 ## help: list these targets
@@ -109,6 +109,12 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$dir; \
 	  done; \
 	done
+
+## stress: the full storms (10,000 deliveries over 1,000 cashbills, random faults) on moto and on bbolt, with figures
+# make test runs small ones (300 deliveries); STRESS=1 makes them full size.
+stress:
+	set -o pipefail; STRESS=1 infra/with-moto.sh $(GO) test -tags integration -count=1 -v -timeout 30m -run 'Storm' ./functions/internal/reliabilitytest/ \
+	  | grep -v 'SDK .* WARN'
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).
 build-WebhookFunction:

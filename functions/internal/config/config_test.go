@@ -328,7 +328,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range append(slices.Clone(config.Variables), config.SweeperVariables...) {
+	for _, v := range slices.Concat(config.Variables, config.SweeperVariables, config.LocalServerVariables) {
 		if !strings.Contains(string(readme), "| `"+v.Name+"` |") {
 			t.Errorf("README.md's configuration table has no row for %s", v.Name)
 		}

@@ -82,3 +82,26 @@ func ReadStore(getenv func(string) string) (table, topic string, err error) {
 	}
 	return table, topic, nil
 }
+
+// SweepInterval is read by the local server only (make run): how often it
+// runs the sweeper on its own store. In AWS the schedule is the template's.
+const SweepInterval = "SWEEP_INTERVAL"
+
+// LocalServerVariables are the settings only the local server reads.
+var LocalServerVariables = []Variable{
+	{Name: SweepInterval, Doc: "How often `make run` runs the sweeper and watchdog on its own store (a Go duration). Default `30s`; `0` turns it off.", LocalOnly: true},
+}
+
+// DefaultSweepInterval is the local server's sweep period.
+const DefaultSweepInterval = 30 * time.Second
+
+// ReadSweepInterval reads SWEEP_INTERVAL: unset, the default; 0, off (zero).
+func ReadSweepInterval(getenv func(string) string) (time.Duration, error) {
+	switch v := strings.TrimSpace(getenv(SweepInterval)); v {
+	case "":
+		return DefaultSweepInterval, nil
+	case "0":
+		return 0, nil
+	}
+	return duration(getenv, SweepInterval)
+}

@@ -6,7 +6,9 @@
 // file and prints alerts; with STORE=dynamodb and ALERTS=sns it uses DynamoDB
 // (STATE_TABLE, ARCHIVE_TABLE) and SNS instead (a real account, or
 // moto_server through AWS_ENDPOINT_URL). GET /items/{itemKey}
-// shows what is stored for a cashbill.
+// shows what is stored for a cashbill. Every SWEEP_INTERVAL (default 30s) it
+// runs the sweeper and the overdue-result watchdog on its store, as
+// SweeperFunction does in AWS every 5 minutes (sweep.go).
 package localserver
 
 import (
@@ -102,7 +104,12 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))
-	return &Server{ServeMux: mux, close: closeStore}, nil
+	stopSweeping, err := startSweeper(getenv, store, alerts, log)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	return &Server{ServeMux: mux, close: func() { stopSweeping(); closeStore() }}, nil
 }
 
 // openStore opens the store STORE names and the delivery archive beside it
@@ -133,7 +140,7 @@ func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) 
 		}
 		client := dynamodb.NewFromConfig(awsCfg)
 		log.Info("state store and delivery archive: DynamoDB", "table", table, "archiveTable", archiveTable)
-		return dynamostore.New(client, table), dynamostore.NewReader(client, table), dynamoarchive.NewRecorder(client, archiveTable), func() {}, nil
+		return dynamostore.NewQueues(client, client, table), dynamostore.NewReader(client, table), dynamoarchive.NewRecorder(client, archiveTable), func() {}, nil
 	}
 	return nil, nil, nil, nil, errors.New("STORE must be bolt or dynamodb")
 }
