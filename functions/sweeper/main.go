@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/sweeper"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/xray"
 )
 
@@ -54,7 +55,12 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	queues := dynamostore.NewQueues(db, db, table)
-	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres), sweeper.Settings(settings), log)
+	storm, err := config.ReadStorm(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
+	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres), sweeper.Settings(settings), log).
+		WithStorms(queues, webhook.StormPolicy(storm))
 	// The schedule's event says nothing the sweep needs: it runs as of now.
 	lambda.Start(func(ctx context.Context) (sweeper.Report, error) {
 		return s.Run(ctx, time.Now())

@@ -60,12 +60,18 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
+	storm, err := config.ReadStorm(os.Getenv)
+	if err != nil {
+		fatal("configuration", err)
+	}
 	db := dynamodb.NewFromConfig(awsCfg)
+	store := dynamostore.New(db, table)
 	h := webhook.New(webhook.Rules(rules),
-		dynamostore.New(db, table),
+		store,
 		snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres),
 		log,
 		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
-		webhook.WithMetrics(obs.Namespace))
+		webhook.WithMetrics(obs.Namespace),
+		webhook.WithStorms(store, webhook.StormPolicy(storm)))
 	lambda.Start(h.Handle)
 }

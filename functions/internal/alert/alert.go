@@ -43,6 +43,9 @@ type Failure struct {
 	BusinessName string `json:"businessName,omitempty"`
 	RunbookURL   string `json:"runbookUrl,omitempty"`
 	LogsURL      string `json:"logsUrl,omitempty"`
+
+	// Digest is set on a KindDigest alert only: the failures it lists.
+	Digest *Digest `json:"digest,omitempty"`
 }
 
 // The kinds of alert.

@@ -47,6 +47,14 @@ func Clean(f Failure) Failure {
 	} {
 		*s = fieldText(*s)
 	}
+	if f.Digest != nil {
+		d := *f.Digest
+		d.Entries = make([]DigestEntry, len(f.Digest.Entries))
+		for i, e := range f.Digest.Entries {
+			d.Entries[i] = DigestEntry{fieldText(e.ItemKey), fieldText(e.MgtKey), fieldText(e.Code), fieldText(e.Kind)}
+		}
+		f.Digest = &d
+	}
 	return f
 }
 

@@ -19,6 +19,9 @@ func business(f Failure) string {
 
 // MeaningKO is Meaning in Korean: "국세청 발행 거부 (TS4 금액 오류)".
 func MeaningKO(f Failure) string {
+	if IsDigest(f) {
+		return digestMeaningKO(*f.Digest)
+	}
 	if overdue(f) {
 		return "국세청 처리 결과 지연"
 	}

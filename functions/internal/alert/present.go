@@ -37,7 +37,12 @@ func (p Presentation) Stamp(f Failure) Failure {
 	f.Environment = fieldText(p.Environment)
 	f.BusinessName = fieldText(p.BusinessNames[f.FranchiseCorpNum])
 	f.RunbookURL = p.runbook(runbookAnchor(KindOf(f)))
-	f.LogsURL = LogsInsightsURL(p.Region, p.LogGroup, `fields @timestamp, @message | filter itemKey = "`+f.ItemKey+`" | sort @timestamp desc`)
+	query := `fields @timestamp, @message | filter itemKey = "` + f.ItemKey + `" | sort @timestamp desc`
+	if IsDigest(f) {
+		// Each delivery digested into the window logs the digest's alert id.
+		query = `fields @timestamp, itemKey, mid | filter alertId = "` + IDOf(f) + `" | sort @timestamp desc`
+	}
+	f.LogsURL = LogsInsightsURL(p.Region, p.LogGroup, query)
 	return f
 }
 

@@ -114,6 +114,9 @@ func findIn(f Failure, w words) string {
 // Meaning is what happened, in a few words, for a Subject or a header:
 // "NTS rejected (TS1 identity number)", "NTS result overdue".
 func Meaning(f Failure) string {
+	if IsDigest(f) {
+		return digestMeaning(*f.Digest)
+	}
 	if overdue(f) {
 		return "NTS result overdue"
 	}
@@ -241,6 +244,9 @@ const emailSeparator = "--------------------------------------------------------
 // EmailText is the plain-text body that email subscribers receive: a
 // Korean block, then the same in English with every detail, then links.
 func EmailText(f Failure) string {
+	if IsDigest(f) {
+		return digestEmail(f)
+	}
 	var b strings.Builder
 	writeKorean(&b, f)
 	b.WriteString(emailSeparator)

@@ -194,6 +194,10 @@ func decode(message string) (content, error) {
 	if err != nil {
 		return content{}, fmt.Errorf("neither an NTS-failure alert nor a CloudWatch alarm: %w", err)
 	}
+	if alert.IsDigest(f) {
+		return content{blockkit.Alert(f), "digest " + alert.IDOf(f),
+			[]any{"franchiseCorpNum", f.FranchiseCorpNum, "digestEntries", len(f.Digest.Entries)}, alert.IDOf(f)}, nil
+	}
 	if f.ItemKey != "" {
 		return content{blockkit.Alert(f), "itemKey " + f.ItemKey,
 			[]any{"itemKey", f.ItemKey, "franchiseCorpNum", f.FranchiseCorpNum, "mid", f.MID}, ""}, nil

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/alerttest"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/blockkit"
 )
@@ -390,6 +391,34 @@ func TestHandlePostsEachSampleEvent(t *testing.T) {
 				t.Errorf("logged %v, want outcome posted and %s %s", line, tc.logKey, tc.logWant)
 			}
 		})
+	}
+}
+
+// A digest has no itemKey: it is posted, once however often SNS delivers
+// it, under the window's alert id.
+func TestHandlePostsADigestOnce(t *testing.T) {
+	f := alerttest.Digest(37)
+	msg := string(alert.Encode(f))
+	slack := newFakeSlack(t, reply{status: http.StatusOK, body: "ok"})
+	tn := newTestNotifier(slack.URL+webhookPath, slack.Client(), testRetry)
+	ev := events.SNSEvent{Records: []events.SNSEventRecord{
+		{SNS: events.SNSEntity{MessageID: "m-1", Message: msg}},
+		{SNS: events.SNSEntity{MessageID: "m-2", Message: msg}},
+	}}
+
+	if err := tn.Handle(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+
+	got := slack.requests()
+	if len(got) != 1 {
+		t.Fatalf("Slack got %d requests for one digest delivered twice, want 1", len(got))
+	}
+	if !strings.Contains(string(got[0]), "37 more NTS rejections") {
+		t.Errorf("posted %s: want the digest", got[0])
+	}
+	if !strings.Contains(tn.logs.String(), `"alertId":"`+alert.IDOf(f)+`"`) {
+		t.Errorf("logged %s: want alertId %s", tn.logs.String(), alert.IDOf(f))
 	}
 }
 

@@ -110,6 +110,9 @@ type Item struct {
 	// became due in it.
 	DueQueue string    `json:"dueQueue,omitempty"`
 	DueAt    time.Time `json:"dueAt,omitzero"`
+	// AlertWindow is the storm window whose digest carries the alert
+	// (AlertDigested, then AlertSent with the digest's message id).
+	AlertWindow string `json:"alertWindow,omitempty"`
 }
 
 // The queues an item can wait in, each a sparse index: an item is in at most
@@ -202,9 +205,11 @@ const (
 	AlreadySent
 	// HeldByAnother: another owner's lease has not expired.
 	HeldByAnother
+	// InDigest: the alert is carried by a storm window's digest.
+	InDigest
 )
 
-var claimStatusNames = [...]string{"nothing-owed", "claimed", "already-sent", "held-by-another"}
+var claimStatusNames = [...]string{"nothing-owed", "claimed", "already-sent", "held-by-another", "digested"}
 
 func (c ClaimStatus) String() string {
 	if int(c) < len(claimStatusNames) {

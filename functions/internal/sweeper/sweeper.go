@@ -71,6 +71,8 @@ type Sweeper struct {
 	sender   webhook.Sender
 	settings Settings
 	log      *slog.Logger
+	// storms, when set, holds the storm windows whose digests it publishes (WithStorms).
+	storms state.Storms
 }
 
 // New returns a sweeper. store and queues are usually the same adapter.
@@ -142,6 +144,8 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 	for _, it := range pending {
 		send(it.Event.ItemKey)
 	}
+
+	s.sweepDigests(ctx, now, owner, &rep, failed)
 
 	waiting, err := s.queues.Due(ctx, state.QueueResult, now.Add(-s.settings.Deadline), s.settings.Batch)
 	if err != nil {

@@ -28,6 +28,10 @@ type Sender struct {
 	// FollowUpBy bounds the writes that must run even after ctx was cut
 	// (release after a failed publish, mark sent): zero, no bound.
 	FollowUpBy time.Time
+	// Storms, when set, counts each failure alert in its business's storm
+	// window first: above Storm.Threshold it goes into the window's digest.
+	Storms state.StormRouter
+	Storm  StormPolicy
 }
 
 // Sent is what Send did.
@@ -68,6 +72,9 @@ func (s Sender) SendClaimed(ctx context.Context, itemKey, owner string, payload 
 	}
 	// An alert stored before fields were cleaned may still be unpublishable.
 	f = alert.Clean(f)
+	if sent, digested, err := s.route(ctx, itemKey, owner, f); err != nil || digested {
+		return sent, err
+	}
 	sent := Sent{AlertID: alert.IDOf(f)}
 	id, err := s.Alerts.Publish(ctx, f)
 	if err != nil {

@@ -77,6 +77,9 @@ type Handler struct {
 	retention time.Duration
 	// namespace, when set, adds metrics to the request line (WithMetrics).
 	namespace string
+	// storms and storm, when set, route failure alerts through storm windows (WithStorms).
+	storms state.StormRouter
+	storm  StormPolicy
 }
 
 // New returns a handler. Every dependency is required; options add the rest.
@@ -231,7 +234,7 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 // publishes it, or the sweeper does.
 func (h *Handler) publishOwed(ctx context.Context, itemKey string, rec state.Delivery, claimed bool, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
-	sender := Sender{Store: h.store, Alerts: h.alerts, Now: h.now, FollowUpBy: r.followUpBy}
+	sender := Sender{Store: h.store, Alerts: h.alerts, Now: h.now, FollowUpBy: r.followUpBy, Storms: h.storms, Storm: h.storm}
 	var (
 		sent Sent
 		err  error
@@ -249,7 +252,7 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, rec state.Del
 	}
 	r.alert, r.alertID, r.alertMessageID = sent.Status, sent.AlertID, sent.MessageID
 	switch sent.Status {
-	case AlertClaimFailed, AlertPublishFailed:
+	case AlertClaimFailed, AlertPublishFailed, AlertRouteFailed:
 		return fail(Unavailable, retry, err)
 	case AlertUnreadable:
 		return fail(Internal, "internal error: the stored alert could not be read", err)

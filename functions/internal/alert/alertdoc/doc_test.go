@@ -24,7 +24,7 @@ func TestAlertsDocShowsTheGoldenFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []string{"known-code", "unknown-code", "overdue"} {
+	for _, kind := range []string{"known-code", "unknown-code", "overdue", "digest"} {
 		for _, file := range []string{"alert/testdata/" + kind + ".golden", "blockkit/testdata/" + kind + ".golden.json"} {
 			if !strings.Contains(got, file+" -->") {
 				t.Errorf("docs/alerts.md shows no block generated from %s", file)

@@ -4,9 +4,11 @@ package alerttest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 )
@@ -100,6 +102,29 @@ var RenderCases = []RenderCase{
 			IssueDT: "20221221161912", MID: f.MID, Kind: alert.KindOverdue, AlertID: alert.ID(f.ItemKey, alert.KindOverdue),
 		}
 	}},
+	{"digest", func(f *alert.Failure) { *f = Digest(37) }},
+}
+
+// Digest is a sample digest alert of n rejections of the sample business in
+// the window 2022-12-22 10:00-10:10 KST, after 5 sent one by one: most TS4,
+// every seventh TS1, one unknown code.
+func Digest(n int) alert.Failure {
+	start := time.Date(2022, 12, 22, 10, 0, 0, 0, time.FixedZone("KST", 9*60*60))
+	d := alert.Digest{WindowStart: start, WindowEnd: start.Add(10 * time.Minute), SentIndividually: 5}
+	for i := range n {
+		code := "TS4"
+		switch {
+		case i == 3:
+			code = "TS99"
+		case i%7 == 0:
+			code = "TS1"
+		}
+		d.Entries = append(d.Entries, alert.DigestEntry{
+			ItemKey: fmt.Sprintf("0221222100%08d", i+1), MgtKey: fmt.Sprintf("20221222-%03d", i+1),
+			Code: code, Kind: alert.KindFailure,
+		})
+	}
+	return alert.NewDigest("6798700433", "storm#6798700433#20221222T0100Z", d)
 }
 
 // Recorder is a publisher that keeps what Next accepted, for adapters whose

@@ -32,6 +32,9 @@ const (
 // details as section fields; the English steps; and a context line with when
 // POPBiLL reported it, what the MID finds, and the runbook and logs links.
 func Alert(f alert.Failure) *slackapi.WebhookMessage {
+	if alert.IsDigest(f) {
+		return digest(f)
+	}
 	var fields []*slackapi.TextBlockObject
 	for _, fact := range alert.Facts(f) {
 		fields = append(fields, markdown("*"+fact.Label+"*\n", fact.Value, fieldLimit))
@@ -47,6 +50,42 @@ func Alert(f alert.Failure) *slackapi.WebhookMessage {
 		slackapi.NewSectionBlock(markdown("*What to do next*\n", numbered(alert.NextSteps(f)), textLimit), nil, nil),
 		slackapi.NewContextBlock("", footer(f)...),
 	)
+}
+
+// digest is the Slack message for a digest alert: the header, the Korean
+// block with the counts per code, the English one with the facts, the
+// counts per code with their steps, the first receipts, and the links.
+func digest(f alert.Failure) *slackapi.WebhookMessage {
+	d := *f.Digest
+	var fields []*slackapi.TextBlockObject
+	for _, fact := range alert.DigestFacts(f) {
+		fields = append(fields, markdown("*"+fact.Label+"*\n", fact.Value, fieldLimit))
+	}
+	var codesKO, codesEN []string
+	for _, c := range alert.DigestCodes(d) {
+		codesKO = append(codesKO, fmt.Sprintf("• %s %s: %d건", c.Guidance.Code, c.Guidance.ShortKO, c.Count))
+		codesEN = append(codesEN, fmt.Sprintf("• %s %s: %d. %s", c.Guidance.Code, c.Guidance.ShortEN, c.Count, c.Guidance.StepEN))
+	}
+	receipts := "```\n" + mrkdwn(strings.Join(alert.DigestRows(d), "\n"), textLimit-len("*Receipts* (mgtKey, itemKey, result code)\n```\n\n```")) + "\n```"
+	if rest := alert.DigestRest(d); rest != "" {
+		receipts += "\n" + mrkdwn(rest, textLimit-utf8.RuneCountInString(receipts)-30)
+	}
+	context := []slackapi.MixedElement{}
+	for _, l := range alert.Links(f) {
+		context = append(context, link(l.Label, l.Value))
+	}
+	blocks := []slackapi.Block{
+		slackapi.NewSectionBlock(markdown("*"+mrkdwn(alert.MeaningKO(f), headerLimit)+"*\n",
+			alert.DigestIntroKO(d)+"\n"+strings.Join(codesKO, "\n")+"\n"+alert.WhoKO(f)+"\n"+numbered(alert.DigestStepsKO()), textLimit), nil, nil),
+		slackapi.NewSectionBlock(markdown("", alert.DigestIntro(d)+"\nWho acts: "+alert.Who(f), textLimit), fields, nil),
+		slackapi.NewSectionBlock(markdown("*By result code*\n", strings.Join(codesEN, "\n"), textLimit), nil, nil),
+		slackapi.NewSectionBlock(slackapi.NewTextBlockObject(slackapi.MarkdownType, "*Receipts* (mgtKey, itemKey, result code)\n"+receipts, false, false), nil, nil),
+		slackapi.NewSectionBlock(markdown("*What to do next*\n", numbered(alert.DigestSteps()), textLimit), nil, nil),
+	}
+	if len(context) > 0 {
+		blocks = append(blocks, slackapi.NewContextBlock("", context...))
+	}
+	return titled(alert.Title(f), blocks...)
 }
 
 // footer is when and by whom the alert was raised, what the MID finds, and

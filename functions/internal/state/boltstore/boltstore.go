@@ -216,6 +216,9 @@ func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.
 		case r.AlertStatus == state.AlertSent:
 			c = state.Claim{Status: state.AlreadySent, MessageID: r.AlertMessageID}
 			return errUnchanged
+		case r.AlertStatus == state.AlertDigested:
+			c = state.Claim{Status: state.InDigest}
+			return errUnchanged
 		case r.LeaseOwner != "" && r.LeaseOwner != owner && !r.LeaseUntil.Before(now):
 			c = state.Claim{Status: state.HeldByAnother, HeldBy: r.LeaseOwner, HeldUntil: r.LeaseUntil}
 			return errUnchanged
@@ -243,8 +246,16 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 
 // MarkAlertSent records owner's publish of a pending alert.
 func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
+	return s.markSent(ctx, itemKey, messageID, at, func(r *leasedItem) bool {
+		return r.AlertStatus == state.AlertPending && r.LeaseOwner == owner
+	})
+}
+
+// markSent records a publish with messageID on the item if mine says the
+// alert is the caller's to mark.
+func (s *Store) markSent(ctx context.Context, itemKey, messageID string, at time.Time, mine func(r *leasedItem) bool) error {
 	return s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
-		if !found || r.AlertStatus != state.AlertPending || r.LeaseOwner != owner {
+		if !found || !mine(r) {
 			return errUnchanged
 		}
 		r.AlertStatus, r.AlertMessageID, r.AlertSentAt = state.AlertSent, messageID, at.UTC()

@@ -131,9 +131,9 @@ func (f eventField) set(ev *cashbill.Event, item map[string]types.AttributeValue
 // update builds an UpdateItem expression with every name and value bound to a
 // placeholder, so no attribute can collide with a DynamoDB reserved word.
 type update struct {
-	set, remove []string
-	names       map[string]string
-	values      map[string]types.AttributeValue
+	set, remove, add []string
+	names            map[string]string
+	values           map[string]types.AttributeValue
 }
 
 func newUpdate() *update {
@@ -163,6 +163,9 @@ func (u *update) expression() *string {
 	}
 	if len(u.remove) > 0 {
 		parts = append(parts, "REMOVE "+strings.Join(u.remove, ", "))
+	}
+	if len(u.add) > 0 {
+		parts = append(parts, "ADD "+strings.Join(u.add, ", "))
 	}
 	return aws.String(strings.Join(parts, " "))
 }
@@ -388,6 +391,8 @@ func refusedClaim(itemKey string, old map[string]types.AttributeValue, now time.
 	switch getS(old, attrAlert) {
 	case state.AlertSent:
 		return state.Claim{Status: state.AlreadySent, MessageID: getS(old, attrMsgID)}, nil
+	case state.AlertDigested:
+		return state.Claim{Status: state.InDigest}, nil
 	case state.AlertPending:
 		until, err := decodeMillis(old, attrUntil)
 		if err != nil || until.UnixMilli() < now.UnixMilli() {
@@ -485,6 +490,7 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 		DueQueue:       getS(item, DueQueueAttribute),
 		// The lease as stored, expired or not: the reader says who held it last.
 		AlertLeaseOwner: getS(item, attrOwner),
+		AlertWindow:     getS(item, attrWindow),
 	}
 	if p := getS(item, attrPayload); p != "" {
 		it.AlertPayload = []byte(p)

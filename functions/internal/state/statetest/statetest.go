@@ -20,6 +20,7 @@ type Adapter interface {
 	state.Store
 	state.Reader
 	state.Queues
+	state.Storms
 }
 
 // NewStore returns an empty store for one test.
@@ -413,6 +414,7 @@ func Run(t *testing.T, newStore NewStore) {
 	})
 
 	t.Run("queues", func(t *testing.T) { runQueues(t, newStore) })
+	t.Run("storms", func(t *testing.T) { runStorms(t, newStore) })
 	t.Run("a reader shows the alert payload and who holds its lease", func(t *testing.T) { runAlertSlot(t, newStore) })
 
 	t.Run("concurrent deliveries end at the highest state", func(t *testing.T) {
