@@ -100,15 +100,19 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 		closeStore()
 		return nil, err
 	}
-	h := webhook.New(webhook.Rules(rules), store, alerts, log, webhook.WithArchive(rec, retention))
-	mux := http.NewServeMux()
-	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
-	mux.HandleFunc("GET /items/{itemKey}", items(reader))
-	stopSweeping, err := startSweeper(getenv, store, alerts, log)
+	stopSweeping, storms, policy, err := startSweeper(getenv, store, alerts, log)
 	if err != nil {
 		closeStore()
 		return nil, err
 	}
+	opts := []webhook.Option{webhook.WithArchive(rec, retention)}
+	if storms != nil {
+		opts = append(opts, webhook.WithStorms(storms, policy))
+	}
+	h := webhook.New(webhook.Rules(rules), store, alerts, log, opts...)
+	mux := http.NewServeMux()
+	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
+	mux.HandleFunc("GET /items/{itemKey}", items(reader))
 	return &Server{ServeMux: mux, close: func() { stopSweeping(); closeStore() }}, nil
 }
 

@@ -3,6 +3,7 @@ package localserver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +97,51 @@ func TestMakeRunSweepsItsOwnStore(t *testing.T) {
 			}
 			if tc.printed > 0 && (!strings.Contains(got, "022122116191200001") || !strings.Contains(strings.ToLower(got), "overdue")) {
 				t.Errorf("want the crashed 305's alert and the 300's overdue alert:\n%s", got)
+			}
+		})
+	}
+}
+
+// TestMakeRunGathersAStormIntoADigest: while make run's sweeper runs, the
+// handler routes a business's NTS failures beyond ALERT_STORM_THRESHOLD in
+// a window into that window's digest, which only the sweeper publishes; with
+// the sweeper off, every failure is printed on its own, so none waits for a
+// digest nobody would send.
+func TestMakeRunGathersAStormIntoADigest(t *testing.T) {
+	failure := func(n int) string {
+		return fmt.Sprintf(`{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey":"02212211619120%04d","tradeDate":"20221221","confirmNum":"TB0001146","ntssendDT":"20221222000000","ntsresultDT":"20221222100033","ntsresultCode":"TS4","stateCode":305,"stateDT":"20221222100033","issueDT":"20221221161912","mgtKey":"20221221-%03d","eventDT":"20221222100033","eventType":"NTS","interOPYN":true}`, n, n)
+	}
+	cases := []struct {
+		name     string
+		interval string
+		printed  int // alerts printed at once, of 3 failures with a threshold of 1
+	}{
+		{"with the sweeper, the first goes out and the rest wait for the digest", "1h", 1},
+		{"without the sweeper, each goes out on its own", "0", 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := &syncBuffer{}
+			env := map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret",
+				"STATE_FILE": filepath.Join(t.TempDir(), "state.db"), "SWEEP_INTERVAL": tc.interval,
+				"ALERT_STORM_THRESHOLD": "1", "ALERT_STORM_WINDOW": "10m"}
+			s, err := New(context.Background(), func(k string) string { return env[k] }, out, slog.New(slog.NewJSONHandler(out, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for n := 1; n <= 3; n++ {
+				req, _ := http.NewRequest(http.MethodPost, "/pbconnect", strings.NewReader(failure(n)))
+				req.SetBasicAuth("popbill", "local-secret")
+				req.Header.Set("Pb-Webhook-Type", "CASHBILL.STATE")
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					t.Fatalf("failure %d was answered %d: %s", n, rec.Code, rec.Body)
+				}
+			}
+			if n := strings.Count(out.String(), "=== ALERT"); n != tc.printed {
+				t.Errorf("%d alerts printed, want %d:\n%s", n, tc.printed, out)
 			}
 		})
 	}
