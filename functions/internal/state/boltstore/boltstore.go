@@ -67,9 +67,14 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
-	// Writes go through db.Batch with bbolt's MaxBatchDelay (10 ms): shorter
-	// delays measured worse under make loadtest (1 ms: more, smaller commits,
-	// 2.7x the server's CPU and half the throughput); see docs/performance.md.
+	// Writes go through db.Batch (the delivery archive's too: same file).
+	// A batch commits after bbolt's MaxBatchDelay (10 ms) or as soon as it
+	// holds MaxBatchSize writes: 32 instead of 1,000 lets a busy server
+	// commit without waiting out the delay (make loadtest, 64 workers: 2,650-
+	// 3,550 deliveries/s at p99 37-56 ms, against 1,800 at p99 70 ms), while
+	// a quiet one still groups. A shorter delay measured worse: 1 ms made
+	// more, smaller commits, 2.7x the server's CPU and half the throughput.
+	db.MaxBatchSize = 32
 	return &Store{db: db}, nil
 }
 
