@@ -212,3 +212,34 @@ func TestEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestGetParameterSendsTheSessionToken: Lambda's credentials are temporary;
+// without X-Amz-Security-Token SSM refuses the signature.
+func TestGetParameterSendsTheSessionToken(t *testing.T) {
+	cases := []struct {
+		name, token string
+	}{
+		{"temporary credentials", "session-token-value"},
+		{"long-term credentials", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got string
+			var signed bool
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r.Header.Get("X-Amz-Security-Token")
+				signed = strings.Contains(r.Header.Get("Authorization"), "x-amz-security-token")
+				_, _ = io.WriteString(w, `{"Parameter":{"Value":"v"}}`)
+			}))
+			defer srv.Close()
+			cfg := awsConfig(srv.URL)
+			cfg.Credentials = credentials.NewStaticCredentialsProvider("ASIAEXAMPLE", "not-a-real-secret-key", tc.token)
+			if _, err := get(t, ssmparam.New(cfg, noEnv)); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.token || signed != (tc.token != "") {
+				t.Errorf("X-Amz-Security-Token %q (signed: %v), want %q, signed when present", got, signed, tc.token)
+			}
+		})
+	}
+}
