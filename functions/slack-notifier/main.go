@@ -21,11 +21,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/ledger"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/ssmparam"
 )
 
 func main() {
@@ -43,7 +43,7 @@ func setup(ctx context.Context, logger *slog.Logger) (*slacknotify.Notifier, err
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	webhookURL, err := config.ReadSlackWebhookURL(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
+	webhookURL, err := config.ReadSlackWebhookURL(ctx, os.Getenv, ssmparam.New(awsCfg, os.Getenv))
 	if err != nil {
 		return nil, err
 	}

@@ -12,11 +12,11 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/ssmparam"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/xray"
@@ -49,7 +49,7 @@ func main() {
 	if obs.Tracing {
 		xray.Instrument(&awsCfg, obs.Daemon)
 	}
-	rules, warning, err := config.ReadRules(ctx, os.Getenv, ssm.NewFromConfig(awsCfg))
+	rules, warning, err := config.ReadRules(ctx, os.Getenv, ssmparam.New(awsCfg, os.Getenv))
 	if err != nil {
 		fatal("configuration", err)
 	}

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Prints issue 12's figures beside their goals, from what make bench wrote.
 
-usage: table.py BENCH_OUTPUT [CPU_OUTPUT] [COLDSTART_OUTPUT] [BOOTSTRAP_ARM64]
+usage: table.py BENCH_OUTPUT [CPU_OUTPUT] [COLDSTART_OUTPUT] [BOOTSTRAP_ARM64] [LOADTEST_OUTPUT]
 BENCH_OUTPUT is `go test -bench -benchmem` output; CPU_OUTPUT is cpu_per_event.py's table
-(rows hello, webhook, python, node); COLDSTART_OUTPUT is coldstart.py's (webhook vs hello).
+(rows hello, webhook, python, node); COLDSTART_OUTPUT is coldstart.py's (webhook vs hello);
+LOADTEST_OUTPUT is make loadtest's (its "loadgen:" line).
 A figure whose input is missing is printed as "not run".
 """
 import os, re, sys
@@ -18,6 +19,7 @@ def read(path):
 
 bench, cpu, cold = (read(sys.argv[i]) if len(sys.argv) > i else "" for i in (1, 2, 3))
 boot = sys.argv[4] if len(sys.argv) > 4 else ""
+load = read(sys.argv[5]) if len(sys.argv) > 5 else ""
 rows = []
 
 
@@ -51,9 +53,10 @@ rows.append(("cold start vs hello-world (coldstart.py)",
              f"{f.group(1)} ms vs {f.group(2)} ms = {float(m.group(1)):.2f}x" if m and f else "not run", "≤ 1.5x",
              m and float(m.group(1)) <= 1.5))
 
-l = re.search(r"^BenchmarkLocalServer\S*\s+\d+\s+.*?([\d.]+) deliveries/s.*?([\d.]+) p99-ms", bench, re.M)
-rows.append(("local server (BenchmarkLocalServer)", f"{l.group(1)}/s at p99 {l.group(2)} ms" if l else "not run",
-             "≥ 2000/s at p99 ≤ 50 ms", l and float(l.group(1)) >= 2000 and float(l.group(2)) <= 50))
+l = re.search(r"^loadgen: (\d+) workers: .*?([\d.]+) deliveries/s; latency p50 [\d.]+ ms, p99 ([\d.]+) ms.*?errors (\d+)", load, re.M)
+rows.append(("local server (make loadtest)",
+             f"{l.group(2)}/s at p99 {l.group(3)} ms, {l.group(1)} workers, {l.group(4)} errors" if l else "not run",
+             "≥ 2000/s at p99 ≤ 50 ms", l and float(l.group(2)) >= 2000 and float(l.group(3)) <= 50 and l.group(4) == "0"))
 
 size = os.path.getsize(boot) if boot and os.path.exists(boot) else None
 rows.append(("webhook bootstrap, linux/arm64", f"{size / 1e6:.2f} MB" if size else "not built", "≤ 12 MB",

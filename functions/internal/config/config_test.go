@@ -11,11 +11,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/ssmparam"
 )
 
 // Credentials used below; no error may repeat them.
@@ -32,25 +31,25 @@ func env(kv map[string]string) func(string) string {
 
 // fakeSSM answers GetParameter with its function field and keeps what it was asked.
 type fakeSSM struct {
-	getParameter func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
-	asked        []*ssm.GetParameterInput
+	getParameter func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error)
+	asked        []*ssmparam.GetParameterInput
 }
 
 var _ config.SSMAPI = (*fakeSSM)(nil)
 
-func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+func (f *fakeSSM) GetParameter(_ context.Context, in *ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
 	f.asked = append(f.asked, in)
 	return f.getParameter(in)
 }
 
 func ssmHolding(value *string) *fakeSSM {
-	return &fakeSSM{getParameter: func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
-		return &ssm.GetParameterOutput{Parameter: &types.Parameter{Name: in.Name, Value: value, Type: types.ParameterTypeSecureString}}, nil
+	return &fakeSSM{getParameter: func(in *ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
+		return &ssmparam.GetParameterOutput{Parameter: &ssmparam.Parameter{Name: in.Name, Value: value}}, nil
 	}}
 }
 
 func ssmFailing(err error) *fakeSSM {
-	return &fakeSSM{getParameter: func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) { return nil, err }}
+	return &fakeSSM{getParameter: func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) { return nil, err }}
 }
 
 // request is a set of headers carrying credential the way mode expects it.
@@ -221,8 +220,8 @@ func TestRulesReadsTheCredentialFromSSM(t *testing.T) {
 		{"an SSM error names the parameter", auth.APIKey, ssmFailing(errors.New("AccessDeniedException: not authorized")), "", []string{config.AuthCredentialParam, paramName, "AccessDeniedException"}},
 		{"an empty value", auth.APIKey, ssmHolding(aws.String("")), "", []string{config.AuthCredentialParam, paramName, "empty"}},
 		{"no value", auth.APIKey, ssmHolding(nil), "", []string{config.AuthCredentialParam, "empty"}},
-		{"no parameter in the answer", auth.APIKey, &fakeSSM{getParameter: func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
-			return &ssm.GetParameterOutput{}, nil
+		{"no parameter in the answer", auth.APIKey, &fakeSSM{getParameter: func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
+			return &ssmparam.GetParameterOutput{}, nil
 		}}, "", []string{config.AuthCredentialParam, "empty"}},
 		{"a stored basic credential without a colon", auth.Basic, ssmHolding(aws.String("hunter2-secret-nocolon")), "", []string{config.AuthCredentialParam}},
 	}

@@ -6,15 +6,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/ssmparam"
 )
 
-func slackHolding(value string) func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
-	return func(in *ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
-		return &ssm.GetParameterOutput{Parameter: &types.Parameter{Name: in.Name, Value: aws.String(value)}}, nil
+func slackHolding(value string) func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
+	return func(in *ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
+		return &ssmparam.GetParameterOutput{Parameter: &ssmparam.Parameter{Name: in.Name, Value: aws.String(value)}}, nil
 	}
 }
 
@@ -23,7 +22,7 @@ func TestReadSlackWebhookURL(t *testing.T) {
 	tests := []struct {
 		name      string
 		env       map[string]string
-		ssm       func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error)
+		ssm       func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error)
 		wantURL   string
 		wantParam string // the parameter read, "" for none
 		wantErr   string // a part of the error, "" for none
@@ -50,9 +49,11 @@ func TestReadSlackWebhookURL(t *testing.T) {
 			wantErr: "both SLACK_WEBHOOK_PARAM and SLACK_WEBHOOK_URL are set",
 		},
 		{
-			name:      "says which parameter could not be read",
-			env:       map[string]string{config.SlackWebhookParam: "/missing"},
-			ssm:       func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) { return nil, &types.ParameterNotFound{} },
+			name: "says which parameter could not be read",
+			env:  map[string]string{config.SlackWebhookParam: "/missing"},
+			ssm: func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
+				return nil, &ssmparam.Error{Name: "/missing", Code: "ParameterNotFound", Status: 400}
+			},
 			wantParam: "/missing", wantErr: "SLACK_WEBHOOK_PARAM=/missing: read SSM parameter",
 		},
 		{
@@ -71,7 +72,7 @@ func TestReadSlackWebhookURL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			params := &fakeSSM{getParameter: tc.ssm}
 			if tc.ssm == nil {
-				params.getParameter = func(*ssm.GetParameterInput) (*ssm.GetParameterOutput, error) {
+				params.getParameter = func(*ssmparam.GetParameterInput) (*ssmparam.GetParameterOutput, error) {
 					return nil, errors.New("SSM must not be called")
 				}
 			}
@@ -92,7 +93,7 @@ func TestReadSlackWebhookURL(t *testing.T) {
 			if webhookURL != tc.wantURL {
 				t.Errorf("WebhookURL = %q, want %q", webhookURL, tc.wantURL)
 			}
-			var got *ssm.GetParameterInput
+			var got *ssmparam.GetParameterInput
 			if len(params.asked) > 0 {
 				got = params.asked[len(params.asked)-1]
 			}

@@ -24,7 +24,6 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/consolealert"
@@ -34,6 +33,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/httpapi"
+	"github.com/popbill-cashbill-webhook/receiver/functions/internal/ssmparam"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
@@ -79,7 +79,7 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 	if err != nil {
 		return nil, err
 	}
-	rules, warning, err := config.ReadRules(ctx, getenv, ssm.NewFromConfig(awsCfg))
+	rules, warning, err := config.ReadRules(ctx, getenv, ssmparam.New(awsCfg, getenv))
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,9 @@ func (a *Archive) Record(ctx context.Context, d archive.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("boltarchive: encode %s: %w", d.ID, err)
 	}
-	return a.db.Update(func(tx *bolt.Tx) error {
+	// Batch: concurrent deliveries share one commit and one fsync. The
+	// function may run twice; it is idempotent.
+	return a.db.Batch(func(tx *bolt.Tx) error {
 		main := tx.Bucket(deliveries)
 		if main.Get([]byte(d.ID)) != nil {
 			// Kept as first written, as DynamoDB's conditional put does.

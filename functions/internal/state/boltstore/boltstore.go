@@ -2,7 +2,8 @@
 // receiver on a workstation with no AWS account: one bbolt file, one JSON value
 // per cashbill. bbolt serialises write transactions, which gives it the same
 // conditional-write guarantees the DynamoDB adapter gets from condition
-// expressions, and it fsyncs each commit, so state survives a restart.
+// expressions, and each write returns only once its commit is fsynced, so state
+// survives a restart; concurrent writes are grouped into one commit (DB.Batch).
 package boltstore
 
 import (
@@ -66,6 +67,14 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 	}
+	// Writes go through db.Batch (the delivery archive's too: same file).
+	// A batch commits after bbolt's MaxBatchDelay (10 ms) or as soon as it
+	// holds MaxBatchSize writes: 32 instead of 1,000 lets a busy server
+	// commit without waiting out the delay (make loadtest, 64 workers: 2,650-
+	// 3,550 deliveries/s at p99 37-56 ms, against 1,800 at p99 70 ms), while
+	// a quiet one still groups. A shorter delay measured worse: 1 ms made
+	// more, smaller commits, 2.7x the server's CPU and half the throughput.
+	db.MaxBatchSize = 32
 	return &Store{db: db}, nil
 }
 
@@ -118,7 +127,7 @@ func dueKey(it state.Item) []byte {
 	return fmt.Appendf(nil, "%s|%016d|%s", it.DueQueue, it.DueAt.UnixMilli(), it.Event.ItemKey)
 }
 
-// errUnchanged ends a transaction without writing.
+// errUnchanged is fn's way to leave the item as it was.
 var errUnchanged = errors.New("unchanged")
 
 // change runs fn on the item in one write transaction; fn returns
@@ -127,14 +136,21 @@ func (s *Store) change(ctx context.Context, itemKey string, fn func(r *leasedIte
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// Batch: concurrent deliveries' changes share one transaction and one
+	// fsync; each call returns once the commit is on disk. fn may run more
+	// than once (bbolt reruns a batch when one of its functions fails), so
+	// every fn sets what it reports on each path. errUnchanged is not an
+	// error here: it would roll back and rerun the whole batch.
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		r, found, err := load(b, itemKey)
 		if err != nil {
 			return err
 		}
 		before := dueKey(r.Item)
-		if err := fn(&r, found); err != nil {
+		if err := fn(&r, found); errors.Is(err, errUnchanged) {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		if after := dueKey(r.Item); found && before != nil && string(after) != string(before) {
@@ -149,10 +165,6 @@ func (s *Store) change(ctx context.Context, itemKey string, fn func(r *leasedIte
 		}
 		return save(b, r)
 	})
-	if errors.Is(err, errUnchanged) {
-		return nil
-	}
-	return err
 }
 
 // Apply stores r when the item is new or its stateCode is smaller.
