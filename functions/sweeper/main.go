@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -30,7 +29,7 @@ func main() {
 		log.Error(msg, "error", err.Error())
 		os.Exit(1)
 	}
-	table, topic, err := config.ReadStore(os.Getenv)
+	pub, err := config.ReadPublishing(os.Getenv)
 	if err != nil {
 		fatal("configuration", err)
 	}
@@ -38,29 +37,14 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
-	pres, err := config.ReadPresentation(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := xray.LoadAWSConfig(ctx, pub.Observability.Tracing, pub.Observability.Daemon)
 	if err != nil {
 		fatal("aws configuration", err)
 	}
-	obs, err := config.ReadObservability(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	if obs.Tracing {
-		xray.Instrument(&awsCfg, obs.Daemon)
-	}
 	db := dynamodb.NewFromConfig(awsCfg)
-	queues := dynamostore.NewQueues(db, db, table)
-	storm, err := config.ReadStorm(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres), sweeper.Settings(settings), log).
-		WithStorms(queues, webhook.StormPolicy(storm))
+	queues := dynamostore.NewQueues(db, db, pub.Table)
+	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic).WithPresentation(pub.Presentation), sweeper.Settings(settings), log).
+		WithStorms(queues, webhook.StormPolicy(pub.Storm))
 	// The schedule's event says nothing the sweep needs: it runs as of now.
 	lambda.Start(func(ctx context.Context) (sweeper.Report, error) {
 		return s.Run(ctx, time.Now())

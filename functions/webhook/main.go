@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -30,24 +29,13 @@ func main() {
 		log.Error(msg, "error", err.Error())
 		os.Exit(1)
 	}
-	table, topic, err := config.ReadStore(os.Getenv)
+	pub, err := config.ReadPublishing(os.Getenv)
 	if err != nil {
 		fatal("configuration", err)
 	}
-	pres, err := config.ReadPresentation(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	obs, err := config.ReadObservability(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := xray.LoadAWSConfig(ctx, pub.Observability.Tracing, pub.Observability.Daemon)
 	if err != nil {
 		fatal("aws configuration", err)
-	}
-	if obs.Tracing {
-		xray.Instrument(&awsCfg, obs.Daemon)
 	}
 	rules, warning, err := config.ReadRules(ctx, os.Getenv, ssmparam.New(awsCfg, os.Getenv))
 	if err != nil {
@@ -60,18 +48,14 @@ func main() {
 	if err != nil {
 		fatal("configuration", err)
 	}
-	storm, err := config.ReadStorm(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
 	db := dynamodb.NewFromConfig(awsCfg)
-	store := dynamostore.New(db, table)
+	store := dynamostore.New(db, pub.Table)
 	h := webhook.New(webhook.Rules(rules),
 		store,
-		snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres),
+		snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic).WithPresentation(pub.Presentation),
 		log,
 		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
-		webhook.WithMetrics(obs.Namespace),
-		webhook.WithStorms(store, webhook.StormPolicy(storm)))
+		webhook.WithMetrics(pub.Observability.Namespace),
+		webhook.WithStorms(store, webhook.StormPolicy(pub.Storm)))
 	lambda.Start(h.Handle)
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -203,4 +204,18 @@ func (s *sender) send(seg subsegment) {
 		return
 	}
 	_, _ = s.conn.Write(append([]byte(Header), doc...))
+}
+
+// LoadAWSConfig is the SDK's default configuration (credentials, region,
+// AWS_ENDPOINT_URL), instrumented when tracing is on: what a function's
+// main builds its clients from, once per cold start.
+func LoadAWSConfig(ctx context.Context, tracing bool, daemon string) (aws.Config, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return cfg, err
+	}
+	if tracing {
+		Instrument(&cfg, daemon)
+	}
+	return cfg, nil
 }
