@@ -27,6 +27,14 @@ const (
 )
 
 // StormEntry is one alert a storm window's digest lists.
+// MaxDigestEntries bounds one window's digest. An entry is about 120 bytes
+// of JSON, and the digest's SNS message carries the list once per machine
+// protocol (four times): 300 entries keep the message far below SNS's
+// 256 KiB and the window item below DynamoDB's 400 KB. A window that is full
+// sends its further alerts one by one: a storm that large pages more, but
+// nothing waits on a digest that could not be published.
+const MaxDigestEntries = 300
+
 type StormEntry struct {
 	ItemKey string `json:"itemKey"`
 	MgtKey  string `json:"mgtKey,omitempty"`

@@ -92,10 +92,14 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 				w.SentKeys = append(w.SentKeys, e.ItemKey)
 				return nil
 			}
-			digested = true
 			if slices.ContainsFunc(w.Entries, func(x state.StormEntry) bool { return x.ItemKey == e.ItemKey }) {
+				digested = true
 				return errUnchanged
 			}
+			if len(w.Entries) >= state.MaxDigestEntries {
+				return errUnchanged // full: published one by one
+			}
+			digested = true
 			w.Entries, w.Due = append(w.Entries, e), true
 			return nil
 		})

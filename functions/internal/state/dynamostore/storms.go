@@ -69,14 +69,19 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 		u.setAttr(DueAtAttribute, num(start.Add(size).UnixMilli()))
 		digested := u.name(attrWinDigested)
 		u.add = append(u.add, digested+" "+u.value(kset))
-		cond = fmt.Sprintf("attribute_not_exists(%s) AND NOT contains(%s, %s)", u.name(attrWinStatus), digested, u.value(str(e.ItemKey)))
+		cond = fmt.Sprintf("attribute_not_exists(%s) AND NOT contains(%s, %s) AND (attribute_not_exists(%s) OR size(%s) < %s)",
+			u.name(attrWinStatus), digested, u.value(str(e.ItemKey)), digested, digested, u.value(num(state.MaxDigestEntries)))
 		old, failed, err = s.conditional(ctx, key, u, cond, types.ReturnValueNone)
 		switch {
 		case err != nil:
 			return state.Routed{}, fmt.Errorf("dynamostore: add alert %s to %s: %w", e.ItemKey, key, err)
-		case failed && !slices.Contains(getSS(old, attrWinDigested), e.ItemKey):
+		case failed && slices.Contains(getSS(old, attrWinDigested), e.ItemKey):
+			// Already in the digest: a retry; mark the item below.
+		case failed && getS(old, attrWinStatus) != "":
 			start = start.Add(size) // closed meanwhile
 			continue
+		case failed:
+			return state.Routed{WindowKey: key}, nil // the digest is full: published one by one
 		}
 		if err := s.markDigested(ctx, e.ItemKey, owner, key); err != nil {
 			return state.Routed{}, err

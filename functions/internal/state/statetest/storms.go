@@ -101,6 +101,25 @@ func runStorms(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("a full digest sends further alerts one by one", func(t *testing.T) {
+		s := newStore(t)
+		corp := CorpNum()
+		keys := owed(t, s, threshold+state.MaxDigestEntries+2)
+		for i, key := range keys {
+			got := route(t, s, corp, start, key)
+			if want := i >= threshold && i < threshold+state.MaxDigestEntries; got.Digested != want {
+				t.Fatalf("alert %d routed %+v, want digested %v (threshold %d, digest of at most %d)", i, got, want, threshold, state.MaxDigestEntries)
+			}
+		}
+		// A retry of an alert in the full digest stays in it.
+		if got := route(t, s, corp, start, keys[threshold]); !got.Digested {
+			t.Errorf("a retried member of a full digest routed %+v, want digested", got)
+		}
+		if got := get(t, s, keys[len(keys)-1]); got.AlertStatus != state.AlertPending {
+			t.Errorf("an alert past the full digest is %q, want pending, to be published", got.AlertStatus)
+		}
+	})
+
 	t.Run("a digest is claimed once, later alerts go to the next window, and every member is marked sent", func(t *testing.T) {
 		s := newStore(t)
 		corp := CorpNum()
