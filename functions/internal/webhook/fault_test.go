@@ -10,7 +10,6 @@ package webhook_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -35,10 +34,6 @@ func isClaim(body []byte) bool {
 }
 
 func TestFaultClaimAnswerLostAfterCommitStillDeliversTheAlert(t *testing.T) {
-	if os.Getenv(mototest.EnvVar) == "" {
-		t.Fatalf("%s is not set: run this test with moto_server, as make test does: "+
-			"run make test, which starts one", mototest.EnvVar)
-	}
 	_, table := mototest.Table(t, dynamostore.KeyAttribute)
 	sub := mototest.Topic(t)
 	proxy, err := faultproxy.New(mototest.Endpoint(t), 1, faultproxy.Rule{
