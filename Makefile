@@ -34,7 +34,7 @@ help:
 run:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	STATE_FILE=$${STATE_FILE:-$(LOCAL_STATE_FILE)} PORT=$(PORT) \
-	$(GO) run ./functions/localserver
+	$(GO) run ./cmd/localserver
 
 ## run-moto: make run on DynamoDB and SNS in a local moto_server (make local-infra), no AWS account
 run-moto: local-infra
@@ -63,7 +63,7 @@ VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/sla
 
 ## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:
-	@out=$$(gofmt -l functions); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l functions cmd internal); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 	$(STATICCHECK) ./...
@@ -87,7 +87,7 @@ bench:
 	@if [ -f $(PERF_DIR)/cpu_per_event.py ]; then \
 	  set -e; \
 	  $(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/webhook LAMBDA_GOARCH=$$($(GO) env GOARCH); \
-	  CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./functions/perfhello; \
+	  CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./cmd/perfhello; \
 	  $(GO) build -o $(PERF_OUT)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie; \
 	  peers=""; \
 	  if [ -x $(PERF_DIR)/peers/python/bootstrap ]; then peers="$$peers python=$(PERF_DIR)/peers/python/bootstrap"; fi; \
@@ -108,8 +108,8 @@ LOAD_N ?= 20000
 LOAD_C ?= 64
 loadtest:
 	@mkdir -p $(BUILD_DIR)/loadtest
-	$(GO) build -o $(BUILD_DIR)/loadtest/localserver ./functions/localserver
-	$(GO) build -o $(BUILD_DIR)/loadtest/loadgen ./functions/loadgen
+	$(GO) build -o $(BUILD_DIR)/loadtest/localserver ./cmd/localserver
+	$(GO) build -o $(BUILD_DIR)/loadtest/loadgen ./cmd/loadgen
 	infra/loadtest.sh $(BUILD_DIR)/loadtest/localserver $(BUILD_DIR)/loadtest/loadgen -n $(LOAD_N) -c $(LOAD_C)
 
 ## fuzz: every fuzz target for FUZZTIME (default 30s) each; make test runs their seeds only
@@ -118,7 +118,7 @@ loadtest:
 # the package's testdata/fuzz/ and from then on runs as a seed: commit it with the fix.
 FUZZTIME ?= 30s
 fuzz:
-	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' functions | xargs -n1 dirname | sort -u); do \
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' functions cmd internal | xargs -n1 dirname | sort -u); do \
 	  for target in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -d' ' -f2); do \
 	    echo "== ./$$dir $$target for $(FUZZTIME)"; \
 	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./$$dir; \
@@ -128,7 +128,7 @@ fuzz:
 ## stress: the full storms (10,000 deliveries over 1,000 cashbills, random faults) on moto and on bbolt, with figures
 # make test runs small ones (300 deliveries); STRESS=1 makes them full size.
 stress:
-	set -o pipefail; STRESS=1 infra/with-moto.sh $(GO) test -tags integration -count=1 -v -timeout 30m -run 'Storm' ./functions/internal/reliabilitytest/ \
+	set -o pipefail; STRESS=1 infra/with-moto.sh $(GO) test -tags integration -count=1 -v -timeout 30m -run 'Storm' ./internal/reliabilitytest/ \
 	  | grep -v 'SDK .* WARN'
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).

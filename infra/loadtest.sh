@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make loadtest: starts make run's server binary on a free loopback port with a
 # fresh state file (embedded bbolt store, durable), sends it a bounded load with
-# functions/loadgen, prints the figures, and stops it.
+# cmd/loadgen, prints the figures, and stops it.
 #   infra/loadtest.sh SERVER_BINARY LOADGEN_BINARY [loadgen flags: -n N -c C]
 set -euo pipefail
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates template.yaml's DynamoDB table and SNS topic in moto_server, read from the
-# template itself (go run ./functions/localinfra), so local resources never drift from
+# template itself (go run ./cmd/localinfra), so local resources never drift from
 # what deploys. Uses the emulator at AWS_ENDPOINT_URL when that is set; otherwise
 # starts moto_server on 127.0.0.1:${LOCAL_MOTO_PORT:-5055} in the background and leaves
 # it running for the next `make invoke` (state is in memory; to start over:
@@ -41,7 +41,7 @@ if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
   fi
 fi
 
-resources=$("${GO:-go}" run ./functions/localinfra -template template.yaml -stack "${LOCAL_STACK:-popbill-webhook-local}")
+resources=$("${GO:-go}" run ./cmd/localinfra -template template.yaml -stack "${LOCAL_STACK:-popbill-webhook-local}")
 {
   printf "AWS_ENDPOINT_URL='%s'\nAWS_REGION='%s'\n" "$AWS_ENDPOINT_URL" "$AWS_REGION"
   printf "AWS_ACCESS_KEY_ID='test'\nAWS_SECRET_ACCESS_KEY='test'\n"

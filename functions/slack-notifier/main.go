@@ -22,10 +22,10 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/slacknotify/ledger"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/ssmparam"
+	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify"
+	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify/ledger"
+	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
 )
 
 func main() {

@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/alert/snsalert"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/state/dynamostore"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/sweeper"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/webhook"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/xray"
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
+	"github.com/popbill-cashbill-webhook/receiver/internal/xray"
 )
 
 func main() {

@@ -21,13 +21,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/cashbill"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/localinfra"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
+	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 )
 
 // expectation is one entry of events/expected.json.
@@ -40,11 +40,11 @@ type expectation struct {
 
 // Files in events/ that are not HTTP API events, and what checks them.
 var notHTTPEvents = map[string]string{
-	"env.json":      "functions/internal/deploytest (against template.yaml)",
+	"env.json":      "internal/deploytest (against template.yaml)",
 	"expected.json": "this test (it is the list of expectations)",
 	"README.md":     "documentation",
 	// The sweeper's schedule event.
-	"sweeper-schedule.json": "functions/internal/deploytest (make invoke FUNCTION=SweeperFunction)",
+	"sweeper-schedule.json": "internal/deploytest (make invoke FUNCTION=SweeperFunction)",
 }
 
 // TestEventsThroughBootstrap sends every HTTP API event in events/, in file

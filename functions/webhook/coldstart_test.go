@@ -13,12 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/localinfra"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/rietest"
-	"github.com/popbill-cashbill-webhook/receiver/functions/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
+	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 )
 
 // BenchmarkColdStart starts the real bootstrap under the Lambda emulator and

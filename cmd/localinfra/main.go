@@ -1,0 +1,70 @@
+// Command localinfra creates template.yaml's DynamoDB tables (with their
+// global secondary indexes) and SNS topics in an AWS emulator and prints the
+// webhook function's environment variables that name them, as KEY='value'
+// lines a shell can eval:
+//
+//	AWS_ENDPOINT_URL=http://127.0.0.1:5000 go run ./cmd/localinfra
+//	ALERT_TOPIC_ARN='arn:aws:sns:ap-northeast-2:123456789012:popbill-webhook-local-AlertTopic'
+//	STATE_TABLE='popbill-webhook-local-StateTable'
+//
+// It refuses to run without AWS_ENDPOINT_URL, so it never creates anything in
+// a real account. infra/local-infra.sh starts moto_server and calls it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
+	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "localinfra:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("localinfra", flag.ContinueOnError)
+	template := flags.String("template", "template.yaml", "SAM template to read")
+	stack := flags.String("stack", "popbill-webhook-local", "prefix of the resource names")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if getenv("AWS_ENDPOINT_URL") == "" {
+		return errors.New("AWS_ENDPOINT_URL is not set: point it at moto_server (infra/local-infra.sh starts one)")
+	}
+	tmpl, err := samtemplate.Load(*template)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Region == "" {
+		return errors.New("AWS_REGION is not set")
+	}
+	st, err := localinfra.Provision(ctx, tmpl, *stack, dynamodb.NewFromConfig(cfg), sns.NewFromConfig(cfg))
+	if err != nil {
+		return err
+	}
+	env, err := st.Environment(tmpl, "WebhookFunction")
+	if err != nil {
+		return err
+	}
+	return localinfra.WriteEnv(stdout, env)
+}

@@ -1,0 +1,52 @@
+// Package consolealert is the local adapter of the alert port: it prints each
+// alert, as an email subscriber would read it, so that `make run` shows what
+// production would send without an AWS account.
+package consolealert
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+)
+
+// Publisher writes alerts to w.
+type Publisher struct {
+	mu   sync.Mutex
+	w    io.Writer
+	n    int
+	pres *alert.Presentation
+}
+
+var _ alert.Publisher = (*Publisher)(nil)
+
+// New returns a publisher that writes to w.
+func New(w io.Writer) *Publisher { return &Publisher{w: w} }
+
+// WithPresentation makes p stamp every alert with pres before printing it,
+// as the SNS publisher does.
+func (p *Publisher) WithPresentation(pres alert.Presentation) *Publisher {
+	p.pres = &pres
+	return p
+}
+
+// Publish prints f and returns a local message id.
+func (p *Publisher) Publish(ctx context.Context, f alert.Failure) (string, error) {
+	if p.pres != nil {
+		f = p.pres.Stamp(f)
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	id := fmt.Sprintf("local-%d", p.n)
+	_, err := fmt.Fprintf(p.w, "\n=== ALERT %s ===\nSubject: %s\n\n%s\n=== end of alert ===\n\n", id, alert.Subject(f), alert.EmailText(f))
+	if err != nil {
+		return "", fmt.Errorf("consolealert: write: %w", err)
+	}
+	return id, nil
+}

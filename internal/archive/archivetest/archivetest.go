@@ -1,0 +1,234 @@
+// Package archivetest is the contract every delivery-archive adapter passes:
+// the DynamoDB one against moto_server, the embedded one on a temporary file.
+package archivetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+)
+
+// Adapter is what an adapter provides: the recorder and its reader.
+type Adapter interface {
+	archive.Recorder
+	archive.Reader
+}
+
+// NewArchive returns an empty archive for one test.
+type NewArchive func(t *testing.T) Adapter
+
+var keySeq = rand.Uint64N(1e12)
+
+// ItemKey returns an 18-digit itemKey not used before in this process.
+func ItemKey() string {
+	keySeq++
+	return fmt.Sprintf("0251127%011d", keySeq%1e11)
+}
+
+// base is a day in the past, so no other test's deliveries share its window;
+// 14:10:03 KST.
+var base = time.Date(2025, 11, 27, 5, 10, 3, 123456000, time.UTC)
+
+// Accepted is an authenticated, stored delivery of itemKey received at.
+func Accepted(itemKey string, at time.Time) archive.Delivery {
+	body := `{"corpNum":"6798700433","itemKey":"` + itemKey + `","stateCode":300,"mgtKey":"20251127-001","eventType":"Issue"}`
+	return archive.Delivery{
+		ID: archive.NewID(at), ReceivedAt: at, Status: 200, Outcome: "stored",
+		ItemKey: itemKey, CorpNum: "6798700433", MgtKey: "20251127-001", StateCode: 300, EventType: "Issue",
+		MID: "m-" + itemKey, SourceIP: "54.180.62.221", RequestID: "lambda-1", APIRequestID: "api-1", Method: "POST",
+		Headers: map[string]string{"pb-webhook-type": "CASHBILL.STATE", "pb-webhook-mid": "m-" + itemKey, "content-type": "application/json"},
+		Body:    []byte(body), BodySize: len(body), Authenticated: true, Credential: "current",
+		ExpiresAt: time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second),
+	}
+}
+
+// Run checks that an archive keeps the contract of archive.Recorder and archive.Reader.
+func Run(t *testing.T, newArchive NewArchive) {
+	ctx := context.Background()
+	record := func(t *testing.T, a Adapter, ds ...archive.Delivery) {
+		t.Helper()
+		for _, d := range ds {
+			if err := a.Record(ctx, d); err != nil {
+				t.Fatalf("Record(%s): %v", d.ID, err)
+			}
+		}
+	}
+	ids := func(ds []archive.Delivery) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+
+	t.Run("a delivery reads back as recorded", func(t *testing.T) {
+		key := ItemKey()
+		refused := Accepted(key, base.Add(time.Second))
+		refused.Status, refused.Outcome, refused.Credential = 400, "rejected", ""
+		refused.Reason = "the Pb-Webhook-EventType header (NTS) does not match the body's eventType (Issue)"
+		unauthenticated := archive.Delivery{
+			ID: archive.NewID(base.Add(2 * time.Second)), ReceivedAt: base.Add(2 * time.Second), Status: 401, Outcome: "rejected",
+			Reason: "authentication failed", SourceIP: "203.0.113.9", Method: "POST",
+			Headers: map[string]string{"pb-webhook-mid": "forged"}, Body: bytes.Repeat([]byte("x"), 1024),
+			BodySize: 70000, Truncated: true, ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Second),
+		}
+		// The largest body the webhook keeps whole, not valid UTF-8, base64 as received.
+		large := Accepted(ItemKey(), base.Add(3*time.Second))
+		large.Body = append(bytes.Repeat([]byte{0xff, 'a'}, 32<<10), 0)
+		large.BodySize, large.Base64 = len(large.Body), true
+		replay := Accepted(key, base.Add(4*time.Second))
+		replay.ReplayOf = refused.ID
+		resent := archive.Delivery{
+			ID: archive.NewID(base.Add(5 * time.Second)), ReceivedAt: base.Add(5 * time.Second), Outcome: archive.OutcomeResent,
+			ItemKey: key, CorpNum: "6798700433", StateCode: 305, Authenticated: true,
+			ResentBy: "kim", AlertID: key + "/failure/resent-1", MessageID: "sns-message-9",
+		}
+		cases := []struct {
+			name string
+			d    archive.Delivery
+		}{
+			{"accepted", Accepted(key, base)},
+			{"refused", refused},
+			{"unauthenticated", unauthenticated},
+			{"oversized body, not UTF-8", large},
+			{"replay", replay},
+			{"an alert resent on purpose", resent},
+		}
+		a := newArchive(t)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				record(t, a, c.d)
+				got, found, err := a.Get(ctx, c.d.ID)
+				if err != nil || !found {
+					t.Fatalf("Get(%s) = found %v, err %v", c.d.ID, found, err)
+				}
+				if !got.ReceivedAt.Equal(c.d.ReceivedAt) || !got.ExpiresAt.Equal(c.d.ExpiresAt) {
+					t.Errorf("times = %v, %v; want %v, %v", got.ReceivedAt, got.ExpiresAt, c.d.ReceivedAt, c.d.ExpiresAt)
+				}
+				got.ReceivedAt, got.ExpiresAt = c.d.ReceivedAt, c.d.ExpiresAt
+				if !reflect.DeepEqual(got, c.d) {
+					t.Errorf("Get(%s) =\n%+v\nwant\n%+v", c.d.ID, got, c.d)
+				}
+			})
+		}
+	})
+
+	t.Run("an unknown ID is not found", func(t *testing.T) {
+		a := newArchive(t)
+		if _, found, err := a.Get(ctx, archive.NewID(base)); err != nil || found {
+			t.Fatalf("Get(unknown) = found %v, err %v; want not found", found, err)
+		}
+	})
+
+	t.Run("the deliveries of a cashbill come newest first, only its own, up to the limit", func(t *testing.T) {
+		a := newArchive(t)
+		key, other := ItemKey(), ItemKey()
+		var want []string
+		for i := range 4 {
+			d := Accepted(key, base.Add(time.Duration(i)*time.Minute))
+			record(t, a, d, Accepted(other, base.Add(time.Duration(i)*time.Minute+time.Second)))
+			want = append([]string{d.ID}, want...)
+		}
+		// Deliveries that named no cashbill are in no cashbill's list.
+		record(t, a, archive.Delivery{ID: archive.NewID(base.Add(time.Hour)), ReceivedAt: base.Add(time.Hour), Status: 401, Outcome: "rejected"})
+		got, err := a.ByItem(ctx, key, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ids(got), want) {
+			t.Errorf("ByItem = %v, want %v", ids(got), want)
+		}
+		got, err = a.ByItem(ctx, key, 2)
+		if err != nil || !reflect.DeepEqual(ids(got), want[:2]) {
+			t.Errorf("ByItem(limit 2) = %v, %v; want %v", ids(got), err, want[:2])
+		}
+		if got, err := a.ByItem(ctx, ItemKey(), 0); err != nil || len(got) != 0 {
+			t.Errorf("ByItem(unknown) = %v, %v; want none", ids(got), err)
+		}
+	})
+
+	t.Run("the deliveries of a document are found by business number and mgtKey", func(t *testing.T) {
+		a := newArchive(t)
+		first, second := Accepted(ItemKey(), base), Accepted(ItemKey(), base.Add(time.Minute))
+		otherCorp := Accepted(ItemKey(), base.Add(2*time.Minute))
+		otherCorp.CorpNum = "1234567890"
+		noMgtKey := Accepted(ItemKey(), base.Add(3*time.Minute))
+		noMgtKey.MgtKey = ""
+		record(t, a, first, second, otherCorp, noMgtKey)
+		got, err := a.ByMgtKey(ctx, "6798700433", "20251127-001", 0)
+		if want := []string{second.ID, first.ID}; err != nil || !reflect.DeepEqual(ids(got), want) {
+			t.Errorf("ByMgtKey = %v, %v; want %v", ids(got), err, want)
+		}
+	})
+
+	t.Run("a time window is newest first, across KST days, filtered by outcome and business", func(t *testing.T) {
+		a := newArchive(t)
+		// 23:59:30 KST on the 27th and 00:00:30 KST on the 28th.
+		midnight := time.Date(2025, 11, 28, 0, 0, 0, 0, archive.KST)
+		before := Accepted(ItemKey(), midnight.Add(-30*time.Second))
+		after := Accepted(ItemKey(), midnight.Add(30*time.Second))
+		rejected := Accepted(ItemKey(), midnight.Add(time.Minute))
+		rejected.Status, rejected.Outcome = 401, "rejected"
+		otherCorp := Accepted(ItemKey(), midnight.Add(2*time.Minute))
+		otherCorp.CorpNum = "1234567890"
+		outside := Accepted(ItemKey(), midnight.Add(-2*time.Hour))
+		atEnd := Accepted(ItemKey(), midnight.Add(time.Hour))
+		record(t, a, outside, before, after, rejected, otherCorp, atEnd)
+		from, to := midnight.Add(-time.Hour), atEnd.ReceivedAt
+		cases := []struct {
+			name string
+			q    archive.Query
+			want []archive.Delivery
+		}{
+			{"all, the end excluded", archive.Query{From: from, To: to}, []archive.Delivery{otherCorp, rejected, after, before}},
+			{"from is included", archive.Query{From: before.ReceivedAt, To: after.ReceivedAt}, []archive.Delivery{before}},
+			{"by outcome", archive.Query{From: from, To: to, Outcome: "rejected"}, []archive.Delivery{rejected}},
+			{"by business", archive.Query{From: from, To: to, CorpNum: "1234567890"}, []archive.Delivery{otherCorp}},
+			{"by outcome and business", archive.Query{From: from, To: to, Outcome: "stored", CorpNum: "6798700433"}, []archive.Delivery{after, before}},
+			{"limited", archive.Query{From: from, To: to, Limit: 3}, []archive.Delivery{otherCorp, rejected, after}},
+			{"empty", archive.Query{From: to.Add(time.Hour), To: to.Add(2 * time.Hour)}, nil},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				got, err := a.Window(ctx, c.q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(ids(got), ids(c.want)) {
+					t.Errorf("Window = %v\nwant %v", ids(got), ids(c.want))
+				}
+			})
+		}
+	})
+
+	t.Run("an expired delivery is not returned", func(t *testing.T) {
+		a := newArchive(t)
+		d := Accepted(ItemKey(), base)
+		d.ExpiresAt = time.Now().Add(-time.Hour).Truncate(time.Second)
+		record(t, a, d)
+		if _, found, err := a.Get(ctx, d.ID); err != nil || found {
+			t.Errorf("Get(expired) = found %v, err %v", found, err)
+		}
+		if got, err := a.ByItem(ctx, d.ItemKey, 0); err != nil || len(got) != 0 {
+			t.Errorf("ByItem(expired) = %v, %v", ids(got), err)
+		}
+	})
+
+	t.Run("an ID recorded twice keeps the first record", func(t *testing.T) {
+		a := newArchive(t)
+		d := Accepted(ItemKey(), base)
+		second := d
+		second.Outcome = "duplicate"
+		record(t, a, d, second)
+		got, _, err := a.Get(ctx, d.ID)
+		if err != nil || got.Outcome != "stored" {
+			t.Errorf("Get = %q, %v; want the first record (stored)", got.Outcome, err)
+		}
+	})
+}

@@ -1,0 +1,55 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
+)
+
+// Deployment is what --stack finds: the tables and topic (the stack's
+// outputs) and the settings the replayed handler's rules read (its parameters).
+type Deployment struct {
+	StateTable, ArchiveTable, Topic string
+	Settings                        map[string]string
+}
+
+// The stack's outputs and the parameters that become settings.
+var stackSettings = map[string]string{
+	"AllowedCorpNums":      config.AllowedCorpNums,
+	"AllowedSourceIps":     config.AllowedSourceIPs,
+	"CheckCorpNumChecksum": config.CheckCorpNumChecksum,
+	"ArchiveRetentionDays": config.ArchiveRetentionDays,
+}
+
+// resolveStack reads stack name's outputs and parameters. Its errors are
+// for people: a missing stack is ExitNotFound, and an AWS failure names
+// its error code, never the SDK's text.
+func resolveStack(ctx context.Context, api CloudFormationAPI, name string) (Deployment, error) {
+	out, params, err := stackOutputs(ctx, api, name)
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), "does not exist"):
+		return Deployment{}, exit(ExitNotFound, "no stack %s in this account and region (AWS_REGION, AWS_PROFILE)", name)
+	case errors.As(err, new(*exitError)):
+		return Deployment{}, err
+	case err != nil:
+		return Deployment{}, exit(ExitFailed, "describe stack %s: %s", name, webhook.Cause(err))
+	}
+	d := Deployment{StateTable: out["StateTableName"], ArchiveTable: out["ArchiveTableName"], Topic: out["AlertTopicArn"],
+		Settings: map[string]string{}}
+	if d.ArchiveTable == "" {
+		return Deployment{}, exit(ExitFailed, "stack %s has no ArchiveTableName output: deploy a version with the delivery archive", name)
+	}
+	if d.StateTable == "" {
+		return Deployment{}, exit(ExitFailed, "stack %s has no StateTableName output: is it this receiver's stack?", name)
+	}
+	for param, setting := range stackSettings {
+		d.Settings[setting] = params[param]
+	}
+	return d, nil
+}

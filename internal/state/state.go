@@ -1,0 +1,238 @@
+// Package state is the store of each cashbill's latest state, keyed by POPBiLL's
+// itemKey, and of the alert that a 305 owes until it has been published.
+//
+// The store, not the caller, enforces the two rules users rely on: a stored
+// stateCode is replaced only by a greater one (a stale retry never overwrites
+// a newer state), and an alert, once owed, stays owed until one publisher has
+// claimed it and recorded its success (nothing lost, nothing paged twice).
+//
+// Adapters: dynamostore (production) and boltstore (embedded, for make run).
+// Both pass the contract in statetest.
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+)
+
+// Outcome is what Apply did with a delivery.
+type Outcome string
+
+// The outcomes of Apply.
+const (
+	// Stored: the item was created, or its stateCode raised.
+	Stored Outcome = "stored"
+	// Duplicate: the stored stateCode equals the event's; nothing changed.
+	Duplicate Outcome = "duplicate"
+	// Stale: the stored stateCode is greater than the event's; nothing changed.
+	Stale Outcome = "stale"
+)
+
+// Alert statuses kept on an item.
+const (
+	AlertPending = "pending"
+	AlertSent    = "sent"
+)
+
+// Alert kinds. An item has one alert slot: a failure alert replaces an
+// overdue one (the NTS result is then known), and an overdue alert is raised
+// only into an empty slot.
+const (
+	// AlertFailure is owed by the first authenticated 305 of a cashbill.
+	AlertFailure = "failure"
+	// AlertOverdue is owed by a cashbill that waited too long for its NTS result.
+	AlertOverdue = "overdue"
+)
+
+// FailureRecorded reports whether an item with this alert slot already owes
+// or has sent its failure alert. A slot with a status and no kind is a
+// failure alert stored before kinds existed.
+func FailureRecorded(kind, status string) bool {
+	return status != "" && kind != AlertOverdue
+}
+
+// Delivery is one accepted delivery, as Apply takes it.
+type Delivery struct {
+	Event      cashbill.Event
+	MID        string
+	ReceivedAt time.Time
+	// Body is the raw request body: fields POPBiLL adds later are kept in it.
+	Body []byte
+	// Alert, when set, is the failure alert of a 305. It is stored as
+	// pending, to be claimed and published, unless the item already holds a
+	// failure alert, whether or not the delivery raises the state.
+	Alert []byte
+	// AlertOwner, when set, claims the alert Apply records for this owner
+	// until AlertLeaseUntil, in the same write, so that the delivery that
+	// creates an owed alert publishes it without a ClaimAlert call. Empty:
+	// the alert is recorded unclaimed.
+	AlertOwner      string
+	AlertLeaseUntil time.Time
+}
+
+// Result is what Apply found and did.
+type Result struct {
+	Outcome Outcome
+	// StateCode is the stateCode stored after the call.
+	StateCode int
+	// AlertPending is true when the item owes an unpublished alert, whether
+	// this delivery created it or an earlier delivery failed to publish it.
+	AlertPending bool
+	// AlertClaimed is true when this Apply recorded the pending alert under
+	// the delivery's AlertOwner lease: the owner publishes it with no claim.
+	AlertClaimed bool
+}
+
+// Item is a cashbill as stored.
+type Item struct {
+	Event      cashbill.Event `json:"event"`
+	MID        string         `json:"mid"`
+	ReceivedAt time.Time      `json:"receivedAt"`
+	// Body is the raw body of the delivery that set the state: always one JSON object.
+	Body           json.RawMessage `json:"body"`
+	AlertKind      string          `json:"alertKind,omitempty"`
+	AlertStatus    string          `json:"alertStatus,omitempty"`
+	AlertMessageID string          `json:"alertMessageId,omitempty"`
+	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
+	// AlertLeaseOwner and AlertLeaseUntil are the claim on a pending alert
+	// as read: who is publishing it and until when (the operator's alert
+	// list). Readers fill them; writers ignore them.
+	AlertLeaseOwner string    `json:"alertLeaseOwner,omitempty"`
+	AlertLeaseUntil time.Time `json:"alertLeaseUntil,omitzero"`
+	// AlertPayload is the stored alert as written (alert.Encode), for the
+	// operator's resend; readers fill it. Not in the JSON form: it is the
+	// alert itself, which may not be valid JSON if it was stored damaged.
+	AlertPayload []byte `json:"-"`
+	// DueQueue is QueueAlert, QueueResult or empty; DueAt is when the item
+	// became due in it.
+	DueQueue string    `json:"dueQueue,omitempty"`
+	DueAt    time.Time `json:"dueAt,omitzero"`
+	// AlertWindow is the storm window whose digest carries the alert
+	// (AlertDigested, then AlertSent with the digest's message id).
+	AlertWindow string `json:"alertWindow,omitempty"`
+}
+
+// The queues an item can wait in, each a sparse index: an item is in at most
+// one, and in none once nothing is owed or awaited.
+const (
+	// QueueAlert: an alert is pending; DueAt is when it became owed.
+	QueueAlert = "alert"
+	// QueueResult: an issued cashbill (300) awaits its NTS result; DueAt is
+	// midnight KST of its issue date. Apply does not take an item out when a
+	// result arrives (that would need a read); RaiseOverdue does, lazily.
+	QueueResult = "result"
+)
+
+// kst is Korea Standard Time, in which POPBiLL writes every date (no DST).
+var kst = time.FixedZone("KST", 9*60*60)
+
+// IssueDay is midnight KST of the cashbill's issue date: from issueDT, else
+// eventDT, else the time the delivery was received.
+func IssueDay(ev cashbill.Event, received time.Time) time.Time {
+	for _, dt := range []string{ev.IssueDT, ev.EventDT} {
+		if len(dt) < 8 {
+			continue
+		}
+		if t, err := time.ParseInLocation("20060102", dt[:8], kst); err == nil {
+			return t
+		}
+	}
+	y, m, d := received.In(kst).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, kst)
+}
+
+// OverdueOutcome is what RaiseOverdue did.
+type OverdueOutcome string
+
+// The outcomes of RaiseOverdue.
+const (
+	// OverdueRaised: the item owes an overdue alert, now in QueueAlert.
+	OverdueRaised OverdueOutcome = "raised"
+	// ResultKnown: the item had its result (or an alert) already; it left QueueResult.
+	ResultKnown OverdueOutcome = "result-known"
+	// OverdueNotOwed: the item was no longer in QueueResult.
+	OverdueNotOwed OverdueOutcome = "not-owed"
+)
+
+// Queues is what the sweeper does beside claiming and marking: find the items
+// due in a queue, and raise the overdue alert of an item still awaiting its
+// result. Neither scans the table.
+type Queues interface {
+	// Due returns up to limit items of queue whose DueAt is at or before
+	// through, earliest first. It may miss an item that became due in the
+	// last moments (the index is eventually consistent): the next run finds it.
+	Due(ctx context.Context, queue string, through time.Time, limit int) ([]Item, error)
+	// RaiseOverdue stores alert as the item's pending overdue alert if the
+	// item is still in QueueResult, below stateCode 304 and with an empty
+	// alert slot; an item in QueueResult that has its result leaves it.
+	RaiseOverdue(ctx context.Context, itemKey string, alert []byte, now time.Time) (OverdueOutcome, error)
+}
+
+// Store is the state store port: everything the webhook does to an item.
+type Store interface {
+	// Apply stores r if no item exists for its itemKey or the stored
+	// stateCode is smaller; otherwise it leaves the item as it is.
+	Apply(ctx context.Context, r Delivery) (Result, error)
+	// ClaimAlert takes the item's pending alert for owner until now+lease, so
+	// that concurrent deliveries do not both publish it. A claim by the owner
+	// that already holds the lease succeeds again (an SDK retry of a claim
+	// whose answer was lost). When it does not claim, the Claim says why, as
+	// read from the item: already sent, held by another owner, or nothing owed.
+	ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (Claim, error)
+	// ReleaseAlert gives back owner's claim after a failed publish, so that the
+	// next delivery can publish without waiting for the lease to expire.
+	ReleaseAlert(ctx context.Context, itemKey, owner string) error
+	// MarkAlertSent records owner's successful publish; the alert is then never
+	// published again. Marking an alert that is no longer pending, or whose
+	// lease owner has since changed (its lease expired and another took it, or
+	// a failure alert replaced an overdue one), is not an error and changes nothing.
+	MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error
+}
+
+// ClaimStatus is what ClaimAlert found.
+type ClaimStatus int
+
+// The answers of ClaimAlert.
+const (
+	// NothingOwed: no item, or an item with no alert.
+	NothingOwed ClaimStatus = iota
+	// Claimed: the caller holds the lease and publishes.
+	Claimed
+	// AlreadySent: the alert was published and recorded.
+	AlreadySent
+	// HeldByAnother: another owner's lease has not expired.
+	HeldByAnother
+	// InDigest: the alert is carried by a storm window's digest.
+	InDigest
+)
+
+var claimStatusNames = [...]string{"nothing-owed", "claimed", "already-sent", "held-by-another", "digested"}
+
+func (c ClaimStatus) String() string {
+	if int(c) < len(claimStatusNames) {
+		return claimStatusNames[c]
+	}
+	return "unknown"
+}
+
+// Claim is ClaimAlert's answer, each field read from the item.
+type Claim struct {
+	Status ClaimStatus
+	// Payload is the alert to publish when Claimed.
+	Payload []byte
+	// MessageID is the recorded publish when AlreadySent.
+	MessageID string
+	// HeldBy and HeldUntil are the other lease when HeldByAnother.
+	HeldBy    string
+	HeldUntil time.Time
+}
+
+// Reader looks items up. It is apart from Store so that the webhook, which
+// never reads an item back, is granted no read on the table.
+type Reader interface {
+	// Get returns the stored item, and false when there is none.
+	Get(ctx context.Context, itemKey string) (Item, bool, error)
+}

@@ -1,0 +1,184 @@
+// Package sweeper is the backstop that makes an owed alert go out even when
+// no delivery publishes it, and the watchdog that raises an alert when a
+// cashbill's NTS result never arrives.
+//
+// One Run (every 5 minutes, on a schedule) does two things, each through the
+// store's due index, never a scan:
+//
+//   - the alert queue: every alert still pending Threshold after it became
+//     owed (its delivery crashed, SNS was down past POPBiLL's retries, a lease
+//     expired) is published exactly as the webhook does: the same claim,
+//     publish and mark (webhook.Sender);
+//   - the result queue: every issued cashbill with no NTS result Deadline
+//     after midnight KST of its issue date gets one "NTS result overdue"
+//     alert, published the same way; a cashbill that has its result leaves
+//     the queue.
+package sweeper
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
+)
+
+// Defaults of Settings.
+const (
+	// DefaultThreshold is the webhook's lease: an alert pending longer was
+	// not published by the delivery that owed it.
+	DefaultThreshold = webhook.AlertLease
+	// DefaultDeadline, from midnight KST of the issue date, is 18:00 KST on
+	// the second day after issue. A receipt issued before 17:00 gets its NTS
+	// result around 14:00 the next day.
+	DefaultDeadline = 66 * time.Hour
+	// DefaultBatch bounds the items one run takes from each queue; the rest
+	// wait for the next run.
+	DefaultBatch = 200
+)
+
+// Settings tune a sweeper; zero values take the defaults.
+type Settings struct {
+	Threshold time.Duration
+	Deadline  time.Duration
+	Batch     int
+	// MetricsNamespace, when set, adds the run's metrics to its line (metrics.go).
+	MetricsNamespace string
+}
+
+func (s Settings) withDefaults() Settings {
+	if s.Threshold <= 0 {
+		s.Threshold = DefaultThreshold
+	}
+	if s.Deadline <= 0 {
+		s.Deadline = DefaultDeadline
+	}
+	if s.Batch <= 0 {
+		s.Batch = DefaultBatch
+	}
+	return s
+}
+
+// Sweeper runs the sweep.
+type Sweeper struct {
+	queues   state.Queues
+	sender   webhook.Sender
+	settings Settings
+	log      *slog.Logger
+	// storms, when set, holds the storm windows whose digests it publishes (WithStorms).
+	storms state.Storms
+}
+
+// New returns a sweeper. store and queues are usually the same adapter.
+func New(store state.Store, queues state.Queues, alerts alert.Publisher, settings Settings, log *slog.Logger) *Sweeper {
+	if store == nil || queues == nil || alerts == nil || log == nil {
+		panic("sweeper.New: store, queues, alerts and log are required")
+	}
+	return &Sweeper{
+		queues:   queues,
+		sender:   webhook.Sender{Store: store, Alerts: alerts, Now: time.Now},
+		settings: settings.withDefaults(),
+		log:      log,
+	}
+}
+
+// Report counts what one run found and did.
+type Report struct {
+	// Found: items due in either queue.
+	Found int `json:"found"`
+	// Pending: alerts found owed longer than Threshold (the alert queue's share of Found).
+	Pending int `json:"pending"`
+	// Published: alerts this run published (pending ones and overdue ones).
+	Published int `json:"published"`
+	// OverdueRaised: overdue alerts this run raised.
+	OverdueRaised int `json:"overdueRaised"`
+	// ResultKnown: cashbills that had their result and left the result queue.
+	ResultKnown int `json:"resultKnown"`
+	// Skipped: alerts sent or held by another delivery meanwhile.
+	Skipped int `json:"skipped"`
+	// Failed: items whose claim, publish or overdue write failed; they stay
+	// in their queue for the next run.
+	Failed int `json:"failed"`
+}
+
+// ErrFailed is returned, wrapped, when any item failed: the invocation then
+// fails, so the function's Errors metric and its alarm see it.
+var ErrFailed = errors.New("sweeper: some owed alerts were not published")
+
+// Run sweeps both queues as of now and logs one line.
+func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
+	var rep Report
+	owner := "sweeper/" + randomID()
+	causes := map[string]int{}
+	failed := func(cause string) {
+		rep.Failed++
+		causes[cause]++
+	}
+	send := func(itemKey string) {
+		sent, err := s.sender.Send(ctx, itemKey, owner)
+		switch {
+		case err != nil:
+			failed(sent.Cause)
+		case sent.Status == webhook.AlertPublished || sent.Status == webhook.AlertPublishedUnrecorded:
+			rep.Published++
+		default:
+			rep.Skipped++
+		}
+		if err != nil || sent.Status == webhook.AlertPublishedUnrecorded {
+			s.log.WarnContext(ctx, "alert", "itemKey", itemKey, "alertId", sent.AlertID, "alert", sent.Status, "cause", sent.Cause)
+		}
+	}
+
+	pending, err := s.queues.Due(ctx, state.QueueAlert, now.Add(-s.settings.Threshold), s.settings.Batch)
+	if err != nil {
+		failed(webhook.Cause(err))
+	}
+	rep.Found += len(pending)
+	rep.Pending = len(pending)
+	for _, it := range pending {
+		send(it.Event.ItemKey)
+	}
+
+	s.sweepDigests(ctx, now, owner, &rep, failed)
+
+	waiting, err := s.queues.Due(ctx, state.QueueResult, now.Add(-s.settings.Deadline), s.settings.Batch)
+	if err != nil {
+		failed(webhook.Cause(err))
+	}
+	rep.Found += len(waiting)
+	for _, it := range waiting {
+		f := alert.FromEvent(it.Event, it.MID, alert.KindOverdue)
+		out, err := s.queues.RaiseOverdue(ctx, it.Event.ItemKey, alert.Encode(f), now)
+		switch {
+		case err != nil:
+			failed(webhook.Cause(err))
+		case out == state.OverdueRaised:
+			rep.OverdueRaised++
+			send(it.Event.ItemKey)
+		case out == state.ResultKnown:
+			rep.ResultKnown++
+		}
+	}
+
+	attrs := []any{"found", rep.Found, "pending", rep.Pending, "published", rep.Published, "overdueRaised", rep.OverdueRaised,
+		"resultKnown", rep.ResultKnown, "skipped", rep.Skipped, "failed", rep.Failed}
+	attrs = append(attrs, s.metricAttrs(rep, now)...)
+	if rep.Failed > 0 {
+		s.log.ErrorContext(ctx, "sweep", append(attrs, "causes", causes)...)
+		return rep, fmt.Errorf("%w: %d failed", ErrFailed, rep.Failed)
+	}
+	s.log.InfoContext(ctx, "sweep", attrs...)
+	return rep, nil
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,185 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+)
+
+// ArchiveClip is how much of a body the archive keeps when it keeps only
+// the start: for a caller that did not authenticate (so a flood of forged
+// requests cannot fill the table) and for a body over MaxBody. A cashbill
+// event is shorter, so a refused one is still kept whole and replayable.
+const ArchiveClip = 1 << 10
+
+// Archive outcomes, logged as the request line's archive field; the
+// template's metric filter counts archive="failed".
+const (
+	ArchiveRecorded = "recorded"
+	ArchiveFailed   = "failed"
+)
+
+// archived header values are cut to this many bytes; at most maxHeaders are kept.
+const (
+	maxHeaderValue = 256
+	maxHeaders     = 8
+)
+
+// Option configures a Handler beyond its required dependencies.
+type Option func(*Handler)
+
+// WithArchive records every delivery in rec, kept for retention (0: no expiry).
+func WithArchive(rec archive.Recorder, retention time.Duration) Option {
+	return func(h *Handler) { h.archive, h.retention = rec, retention }
+}
+
+// record archives the delivery once its answer is decided. A failure is
+// never the caller's: it is counted on the request line (archive=failed,
+// archiveCause) and the answer stands.
+func (h *Handler) record(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *invocation, received time.Time, status int, body string) {
+	if h.archive == nil {
+		return
+	}
+	d := h.delivery(ctx, req, r, received, status, body)
+	r.deliveryID = d.ID
+	write, cancel := followUp(ctx, r.followUpBy)
+	defer cancel()
+	if err := h.archive.Record(write, d); err != nil {
+		r.archive, r.archiveCause = ArchiveFailed, cause(err)
+		return
+	}
+	r.archive = ArchiveRecorded
+}
+
+func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *invocation, received time.Time, status int, body string) archive.Delivery {
+	header := headers(req.Headers)
+	d := archive.Delivery{
+		ID: archive.NewID(received), ReceivedAt: received, Status: status, Outcome: string(r.outcome),
+		SourceIP: clipText(req.RequestContext.HTTP.SourceIP), APIRequestID: r.id, Method: clipText(req.RequestContext.HTTP.Method),
+		MID: clipText(r.mid), Headers: archivedHeaders(req.Headers), Body: []byte(req.Body), Base64: req.IsBase64Encoded,
+		BodySize: len(req.Body),
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		d.RequestID = lc.AwsRequestID
+	}
+	if status != http.StatusOK {
+		d.Reason = body
+	}
+	if h.retention > 0 {
+		d.ExpiresAt = received.Add(h.retention)
+	}
+	d.Authenticated, d.Credential = h.authenticated(req, header)
+	if !d.Authenticated || status == http.StatusRequestEntityTooLarge {
+		if len(d.Body) > ArchiveClip {
+			d.Body, d.Truncated = d.Body[:ArchiveClip], true
+		}
+		return d
+	}
+	d.ItemKey, d.StateCode, d.EventType = r.itemKey, r.stateCode, clipText(r.eventType)
+	about := aboutOf(req)
+	if d.ItemKey == "" {
+		d.ItemKey = about.ItemKey
+	}
+	d.CorpNum, d.MgtKey = about.corpNum(), about.MgtKey
+	return d
+}
+
+// authenticated repeats the checks that come before the body is read: the
+// method, the source allowlist and the credential. It names the credential
+// that matched when a rotation configures two.
+func (h *Handler) authenticated(req events.APIGatewayV2HTTPRequest, header func(string) string) (bool, string) {
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		return false, ""
+	}
+	if h.checkSource(req.RequestContext.HTTP.SourceIP) != nil {
+		return false, ""
+	}
+	which, err := h.rules.Auth.Which(header)
+	return err == nil, which
+}
+
+// about is what the archive indexes a delivery by, read leniently from a body
+// the parser may have refused: each field only when it has its proper form.
+type about struct {
+	ItemKey, CorpNum, FranchiseCorpNum, MgtKey string
+}
+
+var (
+	itemKeyForm = regexp.MustCompile(`^[0-9]{18}$`)
+	mgtKeyForm  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,24}$`)
+)
+
+func aboutOf(req events.APIGatewayV2HTTPRequest) about {
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return about{}
+		}
+		body = b
+	}
+	var a about
+	// A field of another type only leaves that field empty.
+	_ = json.Unmarshal(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), &a)
+	if !itemKeyForm.MatchString(a.ItemKey) {
+		a.ItemKey = ""
+	}
+	if !mgtKeyForm.MatchString(a.MgtKey) {
+		a.MgtKey = ""
+	}
+	return a
+}
+
+func (a about) corpNum() string {
+	for _, n := range []string{a.FranchiseCorpNum, a.CorpNum} {
+		if cashbill.IsBusinessNumber(n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// archivedHeaders are POPBiLL's headers and Content-Type, lower-cased and
+// clipped: never a credential, and never more than a few.
+func archivedHeaders(in map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range in {
+		k = strings.ToLower(k)
+		if !strings.HasPrefix(k, "pb-webhook-") && k != "content-type" {
+			continue
+		}
+		if len(out) == maxHeaders {
+			break
+		}
+		out[clipText(k)] = clipText(v)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// clipText is s as valid UTF-8, cut to maxHeaderValue bytes on a rune boundary.
+func clipText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxHeaderValue {
+		return s
+	}
+	s = s[:maxHeaderValue]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
