@@ -104,11 +104,12 @@ func (f *Forwarder) Handle(ctx context.Context, ev events.DynamoDBEvent) (events
 		}})
 	}
 	failed := f.put(ctx, todo, &rep)
-	resp := events.DynamoDBEventResponse{}
+	// An empty list, not null: every record went out.
+	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	level := slog.LevelInfo
 	if failed != "" {
 		rep.FailedAt = failed
-		resp.BatchItemFailures = []events.DynamoDBBatchItemFailure{{ItemIdentifier: failed}}
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: failed})
 		level = slog.LevelError
 	}
 	f.log.Log(ctx, level, "forward", "report", rep)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/forwarder"
 )
@@ -198,5 +201,26 @@ func TestTenEntriesAtMostPerCall(t *testing.T) {
 	}
 	if len(sizes) != 3 || sizes[0] != forwarder.MaxEntries || sizes[2] != 5 {
 		t.Errorf("call sizes %v, want [10 10 5]", sizes)
+	}
+}
+
+// TestSampleEventPutsItsTwoIncreases: events/stream-state-changes.json, the
+// sample for make invoke FUNCTION=EventForwarderFunction, holds an issue, its
+// NTS result and an alert marked sent: two events, the second after the first.
+func TestSampleEventPutsItsTwoIncreases(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(modroot.Dir(t), "events", "stream-state-changes.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	bus := &fakeBus{}
+	if got := failedAt(handle(t, bus, ev.Records...)); got != "" {
+		t.Fatalf("reported failure at %s", got)
+	}
+	if got, want := bus.published(), []string{"1:300", "1:304"}; !slices.Equal(got, want) {
+		t.Errorf("published %v, want %v", got, want)
 	}
 }
