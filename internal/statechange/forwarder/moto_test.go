@@ -17,10 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/faultproxy"
 	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
@@ -32,6 +29,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange"
+	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/eventstest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/forwarder"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/streampoll"
 )
@@ -44,8 +42,7 @@ type stack struct {
 	db         *dynamodb.Client
 	streams    *dynamodbstreams.Client
 	store      *dynamostore.Queues
-	sqs        *sqs.Client
-	queueURL   string
+	consumer   *eventstest.Queue
 }
 
 func newStack(t *testing.T) *stack {
@@ -66,57 +63,17 @@ func newStack(t *testing.T) *stack {
 	if err := st.ProvisionBuses(ctx, tmpl, name, bus); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{table: st.Refs["StateTable"], bus: st.Refs["EventBus"], db: db, streams: dynamodbstreams.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+	s := &stack{table: st.Refs["StateTable"], bus: st.Refs["EventBus"], db: db, streams: dynamodbstreams.NewFromConfig(cfg)}
 	s.store = dynamostore.NewQueues(db, db, s.table)
 
-	q, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(mototest.Name(t, "consumer"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.queueURL = aws.ToString(q.QueueUrl)
-	attrs, err := s.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rule := aws.String("cashbill-state-changed")
-	if _, err := bus.PutRule(ctx, &eventbridge.PutRuleInput{
-		Name: rule, EventBusName: aws.String(s.bus),
-		EventPattern: aws.String(`{"source":["` + statechange.Source + `"],"detail-type":["` + statechange.DetailType + `"]}`),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bus.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: rule, EventBusName: aws.String(s.bus), Targets: []ebtypes.Target{
-		{Id: aws.String("consumer"), Arn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	s.consumer = eventstest.Consumer(t, s.bus)
 	return s
 }
 
-// received drains the consumer's queue: the events in the order they arrived.
+// received is what the consumer's queue got, in arrival order.
 func (s *stack) received(t *testing.T) []statechange.Envelope {
 	t.Helper()
-	ctx := context.Background()
-	var out []statechange.Envelope
-	for {
-		res, err := s.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(s.queueURL), MaxNumberOfMessages: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Messages) == 0 {
-			return out
-		}
-		for _, m := range res.Messages {
-			var e statechange.Envelope
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-				t.Fatalf("message is not an EventBridge event: %v: %s", err, aws.ToString(m.Body))
-			}
-			out = append(out, e)
-			if _, err := s.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(s.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	return s.consumer.Received(t)
 }
 
 func (s *stack) poller(t *testing.T, h streampoll.Handler) *streampoll.Poller {
