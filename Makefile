@@ -141,11 +141,15 @@ build-SlackNotifierFunction:
 build-SweeperFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/sweeper
 
-## build: the three Lambda binaries for linux/arm64 into .build/ (what sam build makes)
+build-EventForwarderFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/event-forwarder
+
+## build: the Lambda binaries for linux/arm64 into .build/ (what sam build makes)
 build:
 	$(MAKE) build-WebhookFunction ARTIFACTS_DIR=$(BUILD_DIR)/WebhookFunction
 	$(MAKE) build-SlackNotifierFunction ARTIFACTS_DIR=$(BUILD_DIR)/SlackNotifierFunction
 	$(MAKE) build-SweeperFunction ARTIFACTS_DIR=$(BUILD_DIR)/SweeperFunction
+	$(MAKE) build-EventForwarderFunction ARTIFACTS_DIR=$(BUILD_DIR)/EventForwarderFunction
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
 ## clean: remove .build, .aws-sam and .local (the local store and moto state files)

@@ -1,10 +1,12 @@
 // Command localinfra creates template.yaml's DynamoDB tables (with their
-// global secondary indexes) and SNS topics in an AWS emulator and prints the
-// webhook function's environment variables that name them, as KEY='value'
-// lines a shell can eval:
+// global secondary indexes and streams), SNS topics and EventBridge buses in
+// an AWS emulator and prints the webhook function's and the state-change
+// forwarder's environment variables that name them, as KEY='value' lines a
+// shell can eval:
 //
 //	AWS_ENDPOINT_URL=http://127.0.0.1:5000 go run ./cmd/localinfra
 //	ALERT_TOPIC_ARN='arn:aws:sns:ap-northeast-2:123456789012:popbill-webhook-local-AlertTopic'
+//	EVENT_BUS_NAME='popbill-webhook-local-EventBus'
 //	STATE_TABLE='popbill-webhook-local-StateTable'
 //
 // It refuses to run without AWS_ENDPOINT_URL, so it never creates anything in
@@ -17,11 +19,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
@@ -66,5 +71,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if err := forwarderEnv(ctx, tmpl, st, *stack, cfg, env); err != nil {
+		return err
+	}
 	return localinfra.WriteEnv(stdout, env)
+}
+
+// forwarderEnv creates the template's event bus and adds the state-change
+// forwarder's variables (EVENT_BUS_NAME) to env.
+func forwarderEnv(ctx context.Context, tmpl *samtemplate.Template, st *localinfra.Stack, stack string, cfg aws.Config, env map[string]string) error {
+	if err := st.ProvisionBuses(ctx, tmpl, stack, eventbridge.NewFromConfig(cfg)); err != nil {
+		return err
+	}
+	fenv, err := st.Environment(tmpl, "EventForwarderFunction")
+	if err != nil {
+		return err
+	}
+	maps.Copy(env, fenv)
+	return nil
 }

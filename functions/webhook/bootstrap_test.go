@@ -45,6 +45,8 @@ var notHTTPEvents = map[string]string{
 	"README.md":     "documentation",
 	// The sweeper's schedule event.
 	"sweeper-schedule.json": "internal/deploytest (make invoke FUNCTION=SweeperFunction)",
+	// The state-change forwarder's stream batch.
+	"stream-state-changes.json": "internal/statechange/forwarder and internal/deploytest (make invoke FUNCTION=EventForwarderFunction)",
 }
 
 // TestEventsThroughBootstrap sends every HTTP API event in events/, in file

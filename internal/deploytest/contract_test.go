@@ -20,6 +20,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify/ledger"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/forwarder"
 )
 
 // The functions template.yaml deploys, and what their code reads.
@@ -35,6 +36,7 @@ var functions = []struct {
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
 	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
 	{id: "SweeperFunction", env: names(config.SweeperVariables), localOnly: []string{sdkEndpoint}},
+	{id: "EventForwarderFunction", env: []string{config.EventBusName}, localOnly: []string{sdkEndpoint}},
 }
 
 func names(vars []config.Variable) []string {
@@ -221,6 +223,14 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 			grants(callsOf[dynamostore.QueryAPI]("dynamodb"), map[string]any{"Fn::Sub": "${StateTable.Arn}/index/" + dynamostore.DueIndex}),
 			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
 			alertKey,
+		}},
+		{"EventForwarderFunction", [][]grant{
+			grants(callsOf[forwarder.API]("events"), getAtt("EventBus", "Arn")),
+			// Lambda's stream poller reads the stream, and parks the batches
+			// it gives up on in the dead-letter queue, with the function's role.
+			// (Lambda's list for a DynamoDB stream, on this stream only.)
+			grants([]string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}, getAtt("StateTable", "StreamArn")),
+			grants([]string{"sqs:SendMessage"}, getAtt("EventsDeadLetterQueue", "Arn")),
 		}},
 	}
 	tmpl := loadTemplate(t)

@@ -115,3 +115,21 @@ func TestMakeInvokeSweeperRunsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeInvokeEventForwarderPutsTheIncreases runs the forwarder's bootstrap
+// once with the sample stream batch: an issue, its NTS result and an alert
+// marked sent put two events on make local-infra's bus, and fail no record.
+func TestMakeInvokeEventForwarderPutsTheIncreases(t *testing.T) {
+	out, err := invokeScript(t, []string{"FUNCTION=EventForwarderFunction"}, "events/stream-state-changes.json")
+	if err != nil {
+		t.Fatalf("infra/invoke.sh: %v\n%s", err, out)
+	}
+	for _, want := range []string{`"published":2`, `"skipped":1`, `"batchItemFailures"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "failedAt") {
+		t.Errorf("a record failed:\n%s", out)
+	}
+}

@@ -198,6 +198,8 @@ func TestObservabilityAlarmsWatchEmittedMetricsAndTellTheAlertTopic(t *testing.T
 		{"AlertsPendingAlarm", sweeper.MetricPending},
 		{"SweeperErrorsAlarm", ""},
 		{"SlackNotifierDeadLetterAlarm", ""},
+		{"EventsUndeliverableAlarm", ""},
+		{"EventsDelayedAlarm", ""},
 	}
 	topic := []any{map[string]any{"Ref": "AlertTopic"}}
 	for _, tc := range cases {

@@ -279,6 +279,16 @@ func writeError(w http.ResponseWriter, service string, rule Rule) {
 		fmt.Fprintf(w, `{"__type":"com.amazonaws.dynamodb.v20120810#%s","message":"injected by faultproxy"}`, code)
 		return
 	}
+	if service == "events" { // EventBridge: JSON 1.1
+		if code == "" {
+			code = map[Action]string{ServerError: "InternalException", Throttle: "ThrottlingException"}[rule.Action]
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-Requestid", "faultproxy")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":"%s","message":"injected by faultproxy"}`, code)
+		return
+	}
 	// SNS, SQS (query) and other XML services.
 	kind := "Receiver"
 	if code == "" {

@@ -3,8 +3,8 @@
 // local runs and tests get the key schema and topic kind production gets and
 // cannot drift from it.
 //
-// What changes behaviour is carried over: a table's keys and global secondary
-// indexes (on-demand billing only); properties with no local effect
+// What changes behaviour is carried over: a table's keys, global secondary
+// indexes and stream (on-demand billing only); properties with no local effect
 // (encryption, backups, deletion protection, a topic's display name and key)
 // are skipped. Any other property is an error: teach it here rather than let
 // the local resource silently differ.
@@ -179,6 +179,11 @@ type tableProps struct {
 		KeySchema  []dbtypes.KeySchemaElement
 		Projection dbtypes.Projection // ProjectionType ALL, KEYS_ONLY or INCLUDE with NonKeyAttributes
 	}
+	// StreamSpecification turns on the table's stream (the state-change
+	// forwarder reads it; the local poller, package streampoll, too).
+	StreamSpecification *struct {
+		StreamViewType dbtypes.StreamViewType
+	}
 }
 
 func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, error) {
@@ -195,6 +200,9 @@ func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, 
 	in := &dynamodb.CreateTableInput{
 		TableName: aws.String(name), BillingMode: p.BillingMode,
 		AttributeDefinitions: p.AttributeDefinitions, KeySchema: p.KeySchema,
+	}
+	if p.StreamSpecification != nil {
+		in.StreamSpecification = &dbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: p.StreamSpecification.StreamViewType}
 	}
 	for _, gsi := range p.GlobalSecondaryIndexes {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, dbtypes.GlobalSecondaryIndex{

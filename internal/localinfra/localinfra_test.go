@@ -48,6 +48,9 @@ func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {
 	if out.Table.BillingModeSummary == nil || out.Table.BillingModeSummary.BillingMode != dbtypes.BillingModePayPerRequest {
 		t.Errorf("billing mode = %+v, want PAY_PER_REQUEST", out.Table.BillingModeSummary)
 	}
+	if spec := out.Table.StreamSpecification; spec == nil || !aws.ToBool(spec.StreamEnabled) || spec.StreamViewType != dbtypes.StreamViewTypeNewAndOldImages {
+		t.Errorf("stream = %+v, want the template's NEW_AND_OLD_IMAGES stream", spec)
+	}
 	if !strings.HasSuffix(st.Refs["AlertTopic"], ":"+name+"-AlertTopic") {
 		t.Errorf("topic ARN = %q", st.Refs["AlertTopic"])
 	}
@@ -106,7 +109,7 @@ Resources:
 func TestTemplatesItCannotFollow(t *testing.T) {
 	const key = "KeySchema: [{AttributeName: k, KeyType: HASH}]\n      "
 	tests := []struct{ name, typ, props, want string }{
-		{"unknown table property", "AWS::DynamoDB::Table", key + "BillingMode: PAY_PER_REQUEST\n      StreamSpecification: {StreamViewType: NEW_IMAGE}", `unknown field "StreamSpecification"`},
+		{"unknown table property", "AWS::DynamoDB::Table", key + "BillingMode: PAY_PER_REQUEST\n      KinesisStreamSpecification: {StreamArn: arn}", `unknown field "KinesisStreamSpecification"`},
 		{"intrinsic in the key", "AWS::DynamoDB::Table", "BillingMode: PAY_PER_REQUEST\n      KeySchema: [{AttributeName: !Ref KeyName, KeyType: HASH}]", "reads literal values only"},
 		{"no key", "AWS::DynamoDB::Table", "BillingMode: PAY_PER_REQUEST", "no KeySchema"},
 		{"provisioned throughput", "AWS::DynamoDB::Table", key + "ProvisionedThroughput: {ReadCapacityUnits: 1, WriteCapacityUnits: 1}", `unknown field "ProvisionedThroughput"`},

@@ -8,7 +8,10 @@
 // moto_server through AWS_ENDPOINT_URL). GET /items/{itemKey}
 // shows what is stored for a cashbill. Every SWEEP_INTERVAL (default 30s) it
 // runs the sweeper and the overdue-result watchdog on its store, as
-// SweeperFunction does in AWS every 5 minutes (sweep.go).
+// SweeperFunction does in AWS every 5 minutes (sweep.go). Each stored
+// stateCode increase is printed as a "Cashbill State Changed" event, or
+// POSTed to EVENTS_URL; with STORE=dynamodb and EVENT_BUS_NAME, the forwarder
+// also reads the table's stream into that bus (events.go).
 package localserver
 
 import (
@@ -105,15 +108,21 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 		closeStore()
 		return nil, err
 	}
+	announced, stopEvents, err := stateEvents(ctx, getenv, awsCfg, store, stdout, log)
+	if err != nil {
+		stopSweeping()
+		closeStore()
+		return nil, err
+	}
 	opts := []webhook.Option{webhook.WithArchive(rec, retention)}
 	if storms != nil {
 		opts = append(opts, webhook.WithStorms(storms, policy))
 	}
-	h := webhook.New(webhook.Rules(rules), store, alerts, log, opts...)
+	h := webhook.New(webhook.Rules(rules), announced, alerts, log, opts...)
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))
-	return &Server{ServeMux: mux, close: func() { stopSweeping(); closeStore() }}, nil
+	return &Server{ServeMux: mux, close: func() { stopEvents(); stopSweeping(); closeStore() }}, nil
 }
 
 // openStore opens the store STORE names and the delivery archive beside it

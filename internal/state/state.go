@@ -78,6 +78,9 @@ type Result struct {
 	Outcome Outcome
 	// StateCode is the stateCode stored after the call.
 	StateCode int
+	// PreviousStateCode is, for Stored, the stateCode the delivery replaced,
+	// as the adapter read it in the same write; 0 when it created the item.
+	PreviousStateCode int
 	// AlertPending is true when the item owes an unpublished alert, whether
 	// this delivery created it or an earlier delivery failed to publish it.
 	AlertPending bool

@@ -186,6 +186,7 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 			res.AlertPending, res.AlertClaimed = true, in.AlertOwner != ""
 			return nil
 		}
+		previous := r.Event.StateCode
 		r.Event, r.MID, r.ReceivedAt, r.Body = in.Event, in.MID, in.ReceivedAt.UTC(), in.Body
 		switch {
 		case owesFailure:
@@ -194,6 +195,7 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 			r.DueQueue, r.DueAt = state.QueueResult, state.IssueDay(in.Event, in.ReceivedAt)
 		}
 		res = state.Result{Outcome: state.Stored, StateCode: in.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
+		res.PreviousStateCode = previous // 0 when not found
 		res.AlertClaimed = owesFailure && in.AlertOwner != ""
 		return nil
 	})

@@ -218,8 +218,9 @@ func num(n int64) types.AttributeValue {
 // owed survives a later, greater state. A 305 that does not raise the state
 // still records its alert when the item holds no failure alert yet.
 //
-// A write that succeeds returns nothing (ReturnValues NONE): what the caller
-// needs to know follows from the write itself. A delivery without an alert
+// A write that succeeds returns only the attributes it replaced (ReturnValues
+// UPDATED_OLD), for the stateCode it raised: what else the caller needs to
+// know follows from the write itself. A delivery without an alert
 // writes only onto an item that owes none, so its success means nothing is
 // pending; when its condition fails on a pending alert, the old item says so
 // and a second write, without that guard, stores it (rare: an alert whose
@@ -235,6 +236,8 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 		}
 		if !failed {
 			res := state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: r.Alert != nil || !guardPending}
+			// UPDATED_OLD: the stateCode replaced, absent on a new item.
+			res.PreviousStateCode, _ = decodeState(item)
 			res.AlertClaimed = r.Alert != nil && r.AlertOwner != ""
 			return res, nil
 		}
@@ -296,7 +299,7 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 		a := u.name(attrAlert)
 		cond += " AND (attribute_not_exists(" + a + ") OR " + a + " <> " + u.value(str(state.AlertPending)) + ")"
 	}
-	return s.conditional(ctx, ev.ItemKey, u, cond, types.ReturnValueNone)
+	return s.conditional(ctx, ev.ItemKey, u, cond, types.ReturnValueUpdatedOld)
 }
 
 // setFailureAlert fills the alert slot with r's failure alert, pending,

@@ -413,6 +413,7 @@ func Run(t *testing.T, newStore NewStore) {
 		}
 	})
 
+	t.Run("an increase reports the stateCode it replaced", func(t *testing.T) { runPreviousState(t, newStore) })
 	t.Run("queues", func(t *testing.T) { runQueues(t, newStore) })
 	t.Run("storms", func(t *testing.T) { runStorms(t, newStore) })
 	t.Run("a reader shows the alert payload and who holds its lease", func(t *testing.T) { runAlertSlot(t, newStore) })

@@ -1,0 +1,19 @@
+package dynamostore
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
+)
+
+// DecodeImage reads an item of the state table as this store wrote it, from
+// a stream record's image (the state-change forwarder). An image with no
+// stateCode, which the store never leaves once its write completes, decodes
+// with StateCode 0: it is not a cashbill state.
+func DecodeImage(image map[string]types.AttributeValue) (state.Item, error) {
+	if _, ok := image[attrState]; !ok {
+		return state.Item{Event: cashbill.Event{ItemKey: getS(image, KeyAttribute)}}, nil
+	}
+	return decodeItem(image)
+}
