@@ -35,7 +35,7 @@ var functions = []struct {
 	env, localOnly []string
 }{
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
-	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
+	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable, config.SlackRoutesParam}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
 	{id: "SweeperFunction", env: names(config.SweeperVariables), localOnly: []string{sdkEndpoint}},
 }
 
@@ -216,6 +216,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 		}},
 		{"SlackNotifierFunction", [][]grant{
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackWebhookParam")),
+			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackRoutesParam")),
 			grants(callsOf[ledger.API]("dynamodb"), getAtt("SlackLedgerTable", "Arn")),
 			parameterKey,
 		}},
