@@ -26,8 +26,8 @@ func TestReadSlackRoutes(t *testing.T) {
 	}{
 		{name: "not set: no routes", env: map[string]string{}},
 		{name: "a business's route and the default, dashes dropped",
-			env: map[string]string{config.SlackRoutesParam: "/routes"},
-			ssm: slackHolding(`{"679-87-00433": "https://hooks.slack.com/services/T/A/` + secret + `", "*": "https://hooks.slack.com/services/T/D/x"}`),
+			env:  map[string]string{config.SlackRoutesParam: "/routes"},
+			ssm:  slackHolding(`{"679-87-00433": "https://hooks.slack.com/services/T/A/` + secret + `", "*": "https://hooks.slack.com/services/T/D/x"}`),
 			want: map[string]string{"6798700433": "https://hooks.slack.com/services/T/A/" + secret, "*": "https://hooks.slack.com/services/T/D/x"}},
 		{name: "a parameter not yet created: no routes and a warning",
 			env: map[string]string{config.SlackRoutesParam: "/routes"}, ssm: notFound, warning: "does not exist"},
