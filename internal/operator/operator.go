@@ -56,6 +56,7 @@ func init() {
 		{"alerts", "alerts [flags] --pending | alerts [flags] --overdue | alerts resend [flags] ITEMKEY",
 			alertsSummary, alerts},
 		{"businesses", businessesUsage, businessesSummary, businesses},
+		{"routes", routesUsage, routesSummary, routes},
 	}
 }
 
