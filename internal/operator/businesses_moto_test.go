@@ -26,3 +26,5 @@ func TestBusinessAddressesOnDynamoDB(t *testing.T) {
 	}
 	addressesIssuedRotatedAndRevoked(t, site, "https://api.example/pbconnect/")
 }
+
+func TestBusinessesWeekOnDynamoDB(t *testing.T) { twoBusinessesWeek(t, motoSite(t)) }

@@ -148,3 +148,22 @@ func addressesIssuedRotatedAndRevoked(t *testing.T, site tokenSite, base string)
 		}
 	}
 }
+
+func TestBusinessAndRouteCommandsHaveHelpAndUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{{"businesses"}, {"businesses", "add"}, {"businesses", "list"}, {"businesses", "revoke"}, {"businesses", "rotate"},
+		{"routes", "add"}, {"routes", "list"}, {"routes", "remove"}} {
+		name := strings.Join(args, " ")
+		if code, _, errOut := run(t, append(args, "--help")...); code != operator.ExitOK || !strings.Contains(errOut, "Usage: cashbill "+name) {
+			t.Errorf("%s --help: exit %d\n%s", name, code, errOut)
+		}
+		if code, _, _ := run(t, append(args, "--no-such-flag")...); code != operator.ExitUsage {
+			t.Errorf("%s --no-such-flag: exit %d, want %d", name, code, operator.ExitUsage)
+		}
+	}
+	if code, _, errOut := run(t, "routes", "--help"); code != operator.ExitOK || !strings.Contains(errOut, "routes add") {
+		t.Errorf("routes --help: exit %d\n%s", code, errOut)
+	}
+	if code, _, _ := run(t, "routes", "frobnicate"); code != operator.ExitUsage {
+		t.Errorf("routes frobnicate: exit %d, want %d", code, operator.ExitUsage)
+	}
+}

@@ -27,7 +27,14 @@ import (
 
 const routesSummary = "who gets a business's alerts: routes add|list|remove, e-mail (SNS filter policies) and Slack (SLACK_ROUTES_PARAM)"
 
-const routesUsage = "routes list [flags] | routes add [flags] --corp CORPNUM|'*' --email ADDR|--slack URL | routes remove [flags] --corp CORPNUM|'*' --email ADDR|--slack"
+// routeUsages are the routes subcommands' usage lines.
+var routeUsages = map[string]string{
+	"list":   "routes list [flags]",
+	"add":    "routes add [flags] --corp CORPNUM|'*' --email ADDR|--slack URL",
+	"remove": "routes remove [flags] --corp CORPNUM|'*' --email ADDR|--slack",
+}
+
+const routesUsage = "routes list|add|remove [flags] --corp CORPNUM|'*' --email ADDR|--slack URL"
 
 // filterAttribute is the SNS message attribute e-mail routes filter on
 // (snsalert.Attributes).
@@ -86,14 +93,17 @@ func routes(ctx context.Context, e *Env, args []string) error {
 		sub, args = args[0], args[1:]
 	}
 	if sub != "add" && sub != "list" && sub != "remove" {
-		fmt.Fprintf(e.Stderr, "Usage: cashbill %s\n", routesUsage)
+		fmt.Fprintf(e.Stderr, "cashbill routes: %s\n\nUsage: cashbill %s\n(cashbill routes SUBCOMMAND --help for its flags)\n", routesSummary, routesUsage)
+		if sub == "-h" || sub == "--help" || sub == "help" {
+			return nil
+		}
 		return exit(ExitUsage, "name a subcommand: add, list or remove")
 	}
 	var (
 		f      routesFlags
 		asJSON bool
 	)
-	fs := e.flagSet("routes "+sub, routesUsage, &f.Target, &asJSON)
+	fs := e.flagSet("routes "+sub, routeUsages[sub], &f.Target, &asJSON)
 	fs.StringVar(&f.param, "slack-routes-param", "", "the SSM parameter of the Slack routes (--stack: its SlackRoutesParam)")
 	fs.StringVar(&f.paramKey, "parameter-key", "", "the KMS key that encrypts it (--stack: its ParameterKeyArn; default aws/ssm)")
 	if sub != "list" {
@@ -101,7 +111,7 @@ func routes(ctx context.Context, e *Env, args []string) error {
 		fs.StringVar(&f.email, "email", "", "an e-mail address: subscribed to the topic with a filter policy on "+filterAttribute)
 		fs.Func("slack", "a Slack incoming webhook URL (remove: no value)", func(v string) error { f.slack, f.slackSet = v, true; return nil })
 	}
-	fs.Usage = helpWith(fs, routesUsage, routesSummary)
+	fs.Usage = helpWith(fs, routeUsages[sub], routesSummary)
 	if sub == "remove" {
 		// --slack takes no value on remove.
 		for i, a := range args {
