@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/boltbusiness"
+	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 )
@@ -165,5 +167,32 @@ func TestBusinessAndRouteCommandsHaveHelpAndUsageErrorsExit2(t *testing.T) {
 	}
 	if code, _, _ := run(t, "routes", "frobnicate"); code != operator.ExitUsage {
 		t.Errorf("routes frobnicate: exit %d, want %d", code, operator.ExitUsage)
+	}
+}
+
+// TestREADMEShowsEveryBusinessAndRouteSubcommand keeps the For partners
+// section in step with the commands.
+func TestREADMEShowsEveryBusinessAndRouteSubcommand(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(modroot.Dir(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, partners, ok := strings.Cut(string(readme), "\n## For partners\n")
+	if !ok {
+		t.Fatal("README.md has no For partners section")
+	}
+	for _, c := range []string{"cashbill businesses add", "cashbill businesses list", "cashbill businesses rotate", "cashbill businesses revoke",
+		"cashbill businesses --since", "cashbill routes add", "cashbill routes list", "cashbill routes remove", "--overlap 24h",
+		"--corp '*' --email", "--corp '*' --slack"} {
+		if !strings.Contains(partners, c) {
+			t.Errorf("For partners does not show %s", c)
+		}
+	}
+	// POPBiLL's own menu words, as its page gives them.
+	for _, w := range []string{"현금영수증 (e-Cashbill) > Webhook 관리", "Webhook 등록 (Webhook Registration)", "Webhook 유형 (Webhook type) as REST",
+		"콜백 URL (Call-back URL)", "Webhook 인증 (Webhook authentication) as '미사용' (Not in use)", "global@linkhubcorp.com"} {
+		if !strings.Contains(partners, w) {
+			t.Errorf("For partners lacks POPBiLL's words %q", w)
+		}
 	}
 }
