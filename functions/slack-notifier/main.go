@@ -3,11 +3,13 @@
 // topic, to a Slack channel.
 //
 // Configuration, read once per cold start (config.ReadSlackWebhookURL,
-// config.ReadSlackLedgerTable):
+// config.ReadSlackLedgerTable, config.ReadSlackRoutes):
 //
 //	SLACK_WEBHOOK_PARAM  name of the SSM SecureString holding the incoming webhook URL
 //	SLACK_WEBHOOK_URL    the webhook URL itself, for local runs (exactly one of the two)
 //	SLACK_LEDGER_TABLE   DynamoDB table of the alerts posted; empty: kept in memory
+//	SLACK_ROUTES_PARAM   name of the SSM SecureString routing each business to its own
+//	                     channel (config.ReadSlackRoutes); empty: one channel for all
 package main
 
 import (
@@ -43,14 +45,22 @@ func setup(ctx context.Context, logger *slog.Logger) (*slacknotify.Notifier, err
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	webhookURL, err := config.ReadSlackWebhookURL(ctx, os.Getenv, ssmparam.New(awsCfg, os.Getenv))
+	params := ssmparam.New(awsCfg, os.Getenv)
+	webhookURL, err := config.ReadSlackWebhookURL(ctx, os.Getenv, params)
 	if err != nil {
 		return nil, err
+	}
+	routes, warning, err := config.ReadSlackRoutes(ctx, os.Getenv, params)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		logger.Warn(warning)
 	}
 	var posted slacknotify.Ledger = slacknotify.NewMemoryLedger()
 	if table := config.ReadSlackLedgerTable(os.Getenv); table != "" {
 		posted = ledger.NewDynamo(dynamodb.NewFromConfig(awsCfg), table)
 	}
-	cfg := slacknotify.Config{WebhookURL: webhookURL, Retry: slacknotify.DefaultRetry()}
+	cfg := slacknotify.Config{WebhookURL: webhookURL, Routes: routes, Retry: slacknotify.DefaultRetry()}
 	return slacknotify.NewNotifier(cfg, &http.Client{Timeout: slacknotify.RequestTimeout}, posted, logger), nil
 }

@@ -1,6 +1,6 @@
-// Command webhook is the Lambda function behind the API Gateway HTTP API route
-// POST /pbconnect. It is wiring only: configuration and clients are built once
-// per cold start and handed to webhook.New.
+// Command webhook is the Lambda function behind the API Gateway HTTP API routes
+// POST /pbconnect and POST /pbconnect/{token}. It is wiring only: configuration
+// and clients are built once per cold start and handed to webhook.New.
 package main
 
 import (
@@ -14,6 +14,8 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/business"
+	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
@@ -50,12 +52,17 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, pub.Table)
+	opts := []webhook.Option{
+		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
+		webhook.WithMetrics(pub.Observability.Namespace),
+		webhook.WithStorms(store, webhook.StormPolicy(pub.Storm)),
+	}
+	if table := config.ReadBusinessTokenTable(os.Getenv); table != "" {
+		opts = append(opts, webhook.WithBusinessTokens(business.NewResolver(dynamobusiness.NewLookup(db, table), nil)))
+	}
 	h := webhook.New(webhook.Rules(rules),
 		store,
 		snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic).WithPresentation(pub.Presentation),
-		log,
-		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
-		webhook.WithMetrics(pub.Observability.Namespace),
-		webhook.WithStorms(store, webhook.StormPolicy(pub.Storm)))
+		log, opts...)
 	lambda.Start(h.Handle)
 }

@@ -15,12 +15,14 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify/ledger"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/forwarder"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // The functions template.yaml deploys, and what their code reads.
@@ -34,7 +36,7 @@ var functions = []struct {
 	env, localOnly []string
 }{
 	{id: "WebhookFunction", env: webhookVariables(false), localOnly: append(webhookVariables(true), sdkEndpoint)},
-	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
+	{id: "SlackNotifierFunction", env: []string{config.SlackWebhookParam, config.SlackLedgerTable, config.SlackRoutesParam}, localOnly: []string{config.SlackWebhookURL, sdkEndpoint}},
 	{id: "SweeperFunction", env: names(config.SweeperVariables), localOnly: []string{sdkEndpoint}},
 	{id: "EventForwarderFunction", env: []string{config.EventBusName}, localOnly: []string{sdkEndpoint}},
 }
@@ -208,6 +210,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 		{"WebhookFunction", [][]grant{
 			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
 			grants(callsOf[dynamoarchive.API]("dynamodb"), getAtt("ArchiveTable", "Arn")),
+			grants(callsOf[dynamobusiness.LookupAPI]("dynamodb"), getAtt("BusinessTokenTable", "Arn")),
 			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialParam")),
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialNextParam")),
@@ -215,6 +218,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 		}},
 		{"SlackNotifierFunction", [][]grant{
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackWebhookParam")),
+			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("SlackRoutesParam")),
 			grants(callsOf[ledger.API]("dynamodb"), getAtt("SlackLedgerTable", "Arn")),
 			parameterKey,
 		}},
@@ -485,5 +489,32 @@ func TestFunctionsFolderHoldsExactlyTheDeployedLambdas(t *testing.T) {
 	}
 	if len(got) != len(deployed) {
 		t.Errorf("functions/ holds %v; template.yaml deploys %d functions", got, len(deployed))
+	}
+}
+
+// TestBusinessTokenTableIsWhatTheTokenStoreWrites keeps the token table keyed
+// on the attribute dynamobusiness writes, and the Individual Webhook route
+// beside the Common one.
+func TestBusinessTokenTableIsWhatTheTokenStoreWrites(t *testing.T) {
+	tmpl := loadTemplate(t)
+	table, err := tmpl.Resource("BusinessTokenTable", "AWS::DynamoDB::Table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []any{map[string]any{"AttributeName": dynamobusiness.KeyAttribute, "KeyType": "HASH"}}; !reflect.DeepEqual(table.Properties["KeySchema"], want) {
+		t.Errorf("KeySchema = %v, want %v", table.Properties["KeySchema"], want)
+	}
+	events, _ := tmpl.FunctionProperty("WebhookFunction", "Events")
+	paths := map[string]bool{}
+	for _, e := range events.(map[string]any) {
+		props, _ := e.(map[string]any)["Properties"].(map[string]any)
+		if p, ok := props["Path"].(string); ok && props["Method"] == "POST" {
+			paths[p] = true
+		}
+	}
+	for _, p := range []string{"/pbconnect", "/pbconnect/{" + webhook.TokenParameter + "}"} {
+		if !paths[p] {
+			t.Errorf("WebhookFunction has no POST %s route (routes: %v)", p, paths)
+		}
 	}
 }

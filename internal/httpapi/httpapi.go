@@ -73,6 +73,7 @@ func request(r *http.Request, body []byte) events.APIGatewayV2HTTPRequest {
 		},
 		Body: string(body),
 	}
+	req.PathParameters = pathParameters(r)
 	if !utf8.Valid(body) {
 		req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
 	}
@@ -84,4 +85,23 @@ func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return "local-" + hex.EncodeToString(b[:])
+}
+
+// pathParameters are the values of the route pattern's wildcards, as API
+// Gateway gives a route's {name} parameters; nil when it has none.
+func pathParameters(r *http.Request) map[string]string {
+	var out map[string]string
+	for _, seg := range strings.Split(r.Pattern, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			name = strings.TrimSuffix(strings.TrimSuffix(name, "}"), "...")
+			if name == "$" {
+				continue
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = r.PathValue(name)
+		}
+	}
+	return out
 }

@@ -55,3 +55,26 @@ func TestRequestsAreShapedAsAPIGatewaySendsThem(t *testing.T) {
 		})
 	}
 }
+
+func TestRouteWildcardsArePathParametersAsAPIGatewayGivesThem(t *testing.T) {
+	var got []events.APIGatewayV2HTTPRequest
+	fn := func(_ context.Context, r events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		got = append(got, r)
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /pbconnect", httpapi.Handler(fn, 64))
+	mux.Handle("POST /pbconnect/{token}", httpapi.Handler(fn, 64))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, path := range []string{"/pbconnect", "/pbconnect/abc_-1"} {
+		resp, err := srv.Client().Post(srv.URL+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if len(got) != 2 || got[0].PathParameters != nil || got[1].PathParameters["token"] != "abc_-1" {
+		t.Fatalf("path parameters %v, want none for /pbconnect and token=abc_-1 for /pbconnect/{token}", got)
+	}
+}

@@ -1,6 +1,6 @@
 // Package localserver is the receiver on a workstation: the same handler the
-// Lambda runs, served over plain HTTP at /pbconnect, on the adapters the
-// environment chooses.
+// Lambda runs, served over plain HTTP at /pbconnect and, for Individual
+// Webhooks, /pbconnect/{token}, on the adapters the environment chooses.
 //
 // By default it keeps state and the delivery archive in an embedded bbolt
 // file and prints alerts; with STORE=dynamodb and ALERTS=sns it uses DynamoDB
@@ -34,6 +34,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/boltarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/httpapi"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
@@ -118,9 +119,20 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 	if storms != nil {
 		opts = append(opts, webhook.WithStorms(storms, policy))
 	}
+	tokens, err := tokenLookup(getenv, awsCfg, store)
+	if err != nil {
+		stopEvents()
+		stopSweeping()
+		closeStore()
+		return nil, err
+	}
+	if tokens != nil {
+		opts = append(opts, webhook.WithBusinessTokens(business.NewResolver(tokens, nil)))
+	}
 	h := webhook.New(webhook.Rules(rules), announced, alerts, log, opts...)
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
+	mux.Handle("POST /pbconnect/{token}", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))
 	return &Server{ServeMux: mux, close: func() { stopEvents(); stopSweeping(); closeStore() }}, nil
 }

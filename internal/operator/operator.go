@@ -55,6 +55,8 @@ func init() {
 			"send archived deliveries through the webhook's handler again (in-process) and print each outcome", replay},
 		{"alerts", "alerts [flags] --pending | alerts [flags] --overdue | alerts resend [flags] ITEMKEY",
 			alertsSummary, alerts},
+		{"businesses", businessesUsage, businessesSummary, businesses},
+		{"routes", routesUsage, routesSummary, routes},
 	}
 }
 

@@ -11,7 +11,11 @@ type Config struct {
 	// WebhookURL is the Slack incoming webhook. It is a secret: anyone who has
 	// it can post to the channel. Never log it.
 	WebhookURL string
-	Retry      Retry
+	// Routes, when set, send a business's alerts to its own incoming webhook
+	// (key: the business number) and every other alert to the "*" one, or
+	// to WebhookURL without it (config.ReadSlackRoutes). Secrets too.
+	Routes map[string]string
+	Retry  Retry
 }
 
 // Retry bounds the attempts to deliver one message within one invocation.

@@ -30,11 +30,13 @@ import (
 // Notifier posts alerts and alarms to one Slack incoming webhook, each once.
 type Notifier struct {
 	webhookURL string
-	client     *http.Client
-	retry      Retry
-	ledger     Ledger
-	log        *slog.Logger
-	now        func() time.Time
+	// routes sends a business's alerts to its own channel (routes.go).
+	routes map[string]string
+	client *http.Client
+	retry  Retry
+	ledger Ledger
+	log    *slog.Logger
+	now    func() time.Time
 	// sleep waits between attempts; tests replace it to run without waiting.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -52,7 +54,7 @@ func NewNotifier(cfg Config, client *http.Client, ledger Ledger, log *slog.Logge
 	}
 	c := *client
 	c.Transport = recordingTransport{base: client.Transport}
-	return &Notifier{webhookURL: cfg.WebhookURL, client: &c, retry: cfg.Retry, ledger: ledger, log: log, sleep: sleep, now: time.Now}
+	return &Notifier{webhookURL: cfg.WebhookURL, routes: cfg.Routes, client: &c, retry: cfg.Retry, ledger: ledger, log: log, sleep: sleep, now: time.Now}
 }
 
 // NotPostedError is what Handle returns when a record was not posted. Lambda
@@ -125,7 +127,9 @@ func (n *Notifier) notify(ctx context.Context, sns events.SNSEntity) error {
 		log.WarnContext(ctx, "slack message not sent", "outcome", outcomeHeld, "attempts", 0, "heldUntil", claim.HeldUntil.UTC().Format(time.RFC3339))
 		return fmt.Errorf("SNS message %s, %s: another invocation is posting it until %s", sns.MessageID, c.about, claim.HeldUntil.UTC().Format(time.RFC3339))
 	}
-	attempts, err := n.post(ctx, c.msg)
+	target, route := n.route(c.corp)
+	log = log.With("slackRoute", route)
+	attempts, err := n.post(ctx, target, c.msg)
 	if err == nil {
 		outcome := outcomePosted
 		if err := n.ledger.MarkPosted(context.WithoutCancel(ctx), id, owner, n.now()); err != nil {
@@ -162,6 +166,8 @@ type content struct {
 	logAttrs []any
 	// id is the alert's stable id when the message itself gives one.
 	id string
+	// corp is the alert's business, whose route it takes; "" for an alarm.
+	corp string
 }
 
 // alertID is the stable id that the ledger knows an alert by: the alertId
@@ -196,17 +202,17 @@ func decode(message string) (content, error) {
 	}
 	if alert.IsDigest(f) {
 		return content{blockkit.Alert(f), "digest " + alert.IDOf(f),
-			[]any{"franchiseCorpNum", f.FranchiseCorpNum, "digestEntries", len(f.Digest.Entries)}, alert.IDOf(f)}, nil
+			[]any{"franchiseCorpNum", f.FranchiseCorpNum, "digestEntries", len(f.Digest.Entries)}, alert.IDOf(f), f.FranchiseCorpNum}, nil
 	}
 	if f.ItemKey != "" {
 		return content{blockkit.Alert(f), "itemKey " + f.ItemKey,
-			[]any{"itemKey", f.ItemKey, "franchiseCorpNum", f.FranchiseCorpNum, "mid", f.MID}, ""}, nil
+			[]any{"itemKey", f.ItemKey, "franchiseCorpNum", f.FranchiseCorpNum, "mid", f.MID}, "", f.FranchiseCorpNum}, nil
 	}
 	var a events.CloudWatchAlarmSNSPayload
 	if json.Unmarshal([]byte(message), &a) == nil && a.AlarmName != "" {
 		return content{blockkit.Alarm(a), "alarm " + a.AlarmName,
 			[]any{"alarmName", a.AlarmName, "alarmState", a.NewStateValue},
-			"alarm/" + a.AlarmName + "/" + a.NewStateValue + "/" + a.StateChangeTime}, nil
+			"alarm/" + a.AlarmName + "/" + a.NewStateValue + "/" + a.StateChangeTime, ""}, nil
 	}
 	return content{}, errors.New("neither an NTS-failure alert (no itemKey) nor a CloudWatch alarm (no AlarmName)")
 }

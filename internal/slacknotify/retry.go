@@ -36,12 +36,13 @@ func (e *deliveryError) Error() string {
 
 func (e *deliveryError) Unwrap() error { return e.err }
 
-// post sends msg until Slack accepts it, Slack refuses it, or the retry
-// budget is spent, and says how many attempts it made.
-func (n *Notifier) post(ctx context.Context, msg *slackapi.WebhookMessage) (attempts int, err error) {
+// post sends msg to the incoming webhook target until Slack accepts it,
+// Slack refuses it, or the retry budget is spent, and says how many attempts
+// it made.
+func (n *Notifier) post(ctx context.Context, target string, msg *slackapi.WebhookMessage) (attempts int, err error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		de := n.attempt(ctx, msg)
+		de := n.attempt(ctx, target, msg)
 		if de == nil {
 			return attempt, nil
 		}
@@ -59,10 +60,10 @@ func (n *Notifier) post(ctx context.Context, msg *slackapi.WebhookMessage) (atte
 	}
 }
 
-// attempt posts msg once.
-func (n *Notifier) attempt(ctx context.Context, msg *slackapi.WebhookMessage) *deliveryError {
+// attempt posts msg to target once.
+func (n *Notifier) attempt(ctx context.Context, target string, msg *slackapi.WebhookMessage) *deliveryError {
 	var seen response
-	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, responseKey{}, &seen), n.webhookURL, n.client, msg)
+	err := slackapi.PostWebhookCustomHTTPContext(context.WithValue(ctx, responseKey{}, &seen), target, n.client, msg)
 	if err == nil {
 		return nil
 	}

@@ -80,7 +80,10 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if h.retention > 0 {
 		d.ExpiresAt = received.Add(h.retention)
 	}
-	d.Authenticated, d.Credential = h.authenticated(req, header)
+	d.Authenticated, d.Credential = h.authenticated(req, header, r)
+	if r.business != "" {
+		d.CorpNum = r.business // the address's business, also when it refused the event
+	}
 	if !d.Authenticated || status == http.StatusRequestEntityTooLarge {
 		if len(d.Body) > ArchiveClip {
 			d.Body, d.Truncated = d.Body[:ArchiveClip], true
@@ -99,12 +102,15 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 // authenticated repeats the checks that come before the body is read: the
 // method, the source allowlist and the credential. It names the credential
 // that matched when a rotation configures two.
-func (h *Handler) authenticated(req events.APIGatewayV2HTTPRequest, header func(string) string) (bool, string) {
+func (h *Handler) authenticated(req events.APIGatewayV2HTTPRequest, header func(string) string, r *invocation) (bool, string) {
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
 		return false, ""
 	}
 	if h.checkSource(req.RequestContext.HTTP.SourceIP) != nil {
 		return false, ""
+	}
+	if _, ok := tokenOf(req); ok {
+		return tokenCredential(r)
 	}
 	which, err := h.rules.Auth.Which(header)
 	return err == nil, which

@@ -80,6 +80,8 @@ type Handler struct {
 	// storms and storm, when set, route failure alerts through storm windows (WithStorms).
 	storms state.StormRouter
 	storm  StormPolicy
+	// tokens, when set, serves the Individual Webhook route (WithBusinessTokens).
+	tokens TokenResolver
 }
 
 // New returns a handler. Every dependency is required; options add the rest.
@@ -110,6 +112,10 @@ type invocation struct {
 	deliveryID, archive, archiveCause string
 	// calls: the AWS calls' latencies, when metrics are on (metrics.go).
 	calls callTimes
+	// business and tokenID: the business of a valid token on the Individual
+	// Webhook route; businessRefused: the event was another business's (business.go).
+	business, tokenID string
+	businessRefused   bool
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -149,8 +155,8 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if err := h.checkSource(req.RequestContext.HTTP.SourceIP); err != nil {
 		return err
 	}
-	if err := h.rules.Auth.Verify(header); err != nil {
-		return fail(Unauthorized, err.Error(), err)
+	if err := h.verify(ctx, req, header, r); err != nil {
+		return err
 	}
 	if t := header("pb-webhook-type"); t != WebhookType {
 		if t == "" {
@@ -169,6 +175,9 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return fail(Invalid, "the event was not accepted: "+err.Error(), err)
 	}
 	r.itemKey, r.stateCode, r.eventType = ev.ItemKey, ev.StateCode, ev.EventType
+	if err := checkBusiness(ev, r); err != nil {
+		return err
+	}
 	if err := h.checkEvent(ev, header); err != nil {
 		return err
 	}
