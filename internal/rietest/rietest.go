@@ -75,6 +75,13 @@ var emulator struct {
 	path string
 }
 
+// EmulatorBinary returns the emulator built for this machine, static (no
+// cgo), as the container test puts it in an image.
+func EmulatorBinary(tb testing.TB) string {
+	tb.Helper()
+	return emulatorBinary(tb)
+}
+
 // emulatorBinary builds the emulator once per test process, under the
 // module's ignored .build folder.
 func emulatorBinary(tb testing.TB) string {
