@@ -40,7 +40,7 @@ run:
 run-moto: local-infra
 	set -a && . .local/infra.env && set +a && STORE=dynamodb ALERTS=sns $(MAKE) --no-print-directory run
 
-## test: every test: unit, moto_server integration, Lambda emulator, template and SAM translator checks
+## test: every test: unit, moto_server integration, Lambda emulator, the container test (when Docker can be had), template and SAM translator checks
 # Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
 # emulator carry the integration build tag: plain `go test ./...` leaves them out.
 # The container test (internal/containertest) needs a Docker engine: infra/with-docker.sh

@@ -102,7 +102,7 @@ if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
     printf '%s\n' "${hosts[@]}" >"$dir/moto.hosts"
     echo "$port" >"$dir/moto.port"
     for _ in $(seq 1 100); do
-      if curl -fsS -o /dev/null "$AWS_ENDPOINT_URL/moto-api/data.json" 2>/dev/null; then break; fi
+      if curl -fsS --max-time 2 -o /dev/null "$AWS_ENDPOINT_URL/moto-api/data.json" 2>/dev/null; then break; fi
       if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         rm -f "$pidfile" "$dir/moto.hosts" "$dir/moto.port"
         echo "moto_server did not start (port taken? set LOCAL_MOTO_PORT):" >&2

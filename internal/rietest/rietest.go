@@ -148,6 +148,12 @@ func Start(tb testing.TB, bootstrap string, env []string) *Emulator {
 // Stop ends the emulator and the function.
 func (e *Emulator) Stop() { e.stop() }
 
+// FreeAddr returns a loopback address, host:port, free when it was asked for.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	return freeAddr(tb)
+}
+
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
