@@ -67,7 +67,9 @@ if $all; then
   export LOCAL_STACK="popbill-webhook-check-$(date +%s)-$$"
 fi
 set -a
-eval "$(LOCAL_INFRA_ENV="${LOCAL_INFRA_ENV:-/dev/null}" infra/local-infra.sh)"
+# (eval "$(...)" would hide local-infra.sh's failure: it has said why; stop here.)
+infra_env=$(LOCAL_INFRA_ENV="${LOCAL_INFRA_ENV:-/dev/null}" infra/local-infra.sh) || exit 1
+eval "$infra_env"
 set +a
 
 tmp=$(mktemp -d -t invoke.XXXXXX)

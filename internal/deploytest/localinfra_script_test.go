@@ -47,8 +47,8 @@ func localInfraEnv(t *testing.T, port, dir string) []string {
 
 // TestLocalInfraLeavesAPortItDidNotStartAlone: something already listening on
 // LOCAL_MOTO_PORT (another project's moto_server, say) is neither used nor
-// written to, and neither make local-infra nor make local-infra-stop touch it;
-// each says so in one line.
+// written to, and neither make local-infra, make invoke nor make
+// local-infra-stop touch it; each says so in one line.
 func TestLocalInfraLeavesAPortItDidNotStartAlone(t *testing.T) {
 	other, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -64,6 +64,11 @@ func TestLocalInfraLeavesAPortItDidNotStartAlone(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "did not start") || !strings.Contains(stderr, "LOCAL_MOTO_PORT") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("make local-infra should say in one line that the port is another process's and how to choose one; said %q", stderr)
+	}
+	invoke := exec.Command("infra/invoke.sh", "events/01-issue-300.json") // make invoke
+	invoke.Dir, invoke.Env = modroot.Dir(t), localInfraEnv(t, port, dir)
+	if out, err := invoke.CombinedOutput(); err == nil || !strings.Contains(string(out), "did not start") || strings.Contains(string(out), "== response") {
+		t.Errorf("make invoke on a port make local-infra did not start: err %v, printed\n%s", err, out)
 	}
 	stdout, _, err = localInfraScript(t, port, dir, "--stop")
 	if err != nil || !strings.Contains(stdout, "another process's, left alone") {
