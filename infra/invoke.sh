@@ -95,7 +95,7 @@ if [ "$with" = sam ]; then
   case "$AWS_ENDPOINT_URL" in
   http://127.0.0.1:* | http://localhost:*)
     if [ -n "$gateway" ] && ! curl -fsS --max-time 2 -o /dev/null "http://$gateway:$moto_port/moto-api/data.json" 2>/dev/null; then
-      echo "moto_server on $AWS_ENDPOINT_URL does not listen on the Docker bridge ($gateway), so the function's container cannot reach it: make local-infra-stop, then run this again" >&2
+      echo "the emulator on $AWS_ENDPOINT_URL does not listen on the Docker bridge ($gateway), so the function's container cannot reach it: use make local-infra's moto, which does (started before Docker was installed? make local-infra-stop, then run this again)" >&2
       exit 1
     fi
     export AWS_ENDPOINT_URL="http://host.docker.internal:$moto_port"
