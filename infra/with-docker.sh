@@ -30,8 +30,11 @@ cannot() {
   exit 1
 }
 
-if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  exec "$@"
+if command -v docker >/dev/null 2>&1; then
+  info=$(docker info 2>&1 >/dev/null) && exec "$@"
+  case "$info" in
+  *"permission denied while trying to connect"*) cannot "the Docker engine refuses this user (permission denied on its socket; the docker group grants it)" "$@" ;;
+  esac
 fi
 
 if ! command -v dockerd >/dev/null 2>&1; then
