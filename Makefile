@@ -155,8 +155,9 @@ build:
 	$(MAKE) build-SweeperFunction ARTIFACTS_DIR=$(BUILD_DIR)/SweeperFunction
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
-## clean: remove .build, .aws-sam and .local (the local store and moto state files)
+## clean: stop make local-infra's moto_server, then remove .build, .aws-sam and .local (the local store and moto state files)
 clean:
+	@infra/local-infra.sh --stop
 	rm -rf $(BUILD_DIR) .aws-sam .local
 
 # Deploy with the SAM CLI. CONFIG_ENV picks the samconfig.toml table: default (dev) or prod.
