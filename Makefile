@@ -23,7 +23,7 @@ BUILD_DIR ?= .build
 # staticcheck, pinned; go run fetches and caches it on first use.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run run-moto test test-tools lint bench loadtest fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
+.PHONY: help run run-moto test test-container start-api test-tools lint bench loadtest fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
 # `make help` lists the targets that have a `## ` line above them.
 ## help: list these targets
@@ -40,11 +40,18 @@ run:
 run-moto: local-infra
 	set -a && . .local/infra.env && set +a && STORE=dynamodb ALERTS=sns $(MAKE) --no-print-directory run
 
-## test: every test: unit, moto_server integration, Lambda emulator, template and SAM translator checks
+## test: every test: unit, moto_server integration, Lambda emulator, the container test (when Docker can be had), template and SAM translator checks
 # Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
 # emulator carry the integration build tag: plain `go test ./...` leaves them out.
+# The container test (internal/containertest) needs a Docker engine: infra/with-docker.sh
+# uses the running one, or installs and starts one as root, or says in one line why the
+# container test is skipped.
 test: lint test-tools
-	infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
+	CONTAINER_TEST_OPTIONAL=1 infra/with-docker.sh infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
+
+## test-container: the webhook's bootstrap in a container on Docker's bridge, as sam local runs it, every sample event checked (installs and starts dockerd as root when missing)
+test-container:
+	infra/with-docker.sh $(GO) test -tags integration -count=1 -v ./internal/containertest/
 
 # The Python tools the tests run: moto_server (infra/with-moto.sh installs it), cfn-lint
 # and the SAM translator (samtranslator, which cfn-lint brings).
@@ -152,8 +159,9 @@ build:
 	$(MAKE) build-EventForwarderFunction ARTIFACTS_DIR=$(BUILD_DIR)/EventForwarderFunction
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
-## clean: remove .build, .aws-sam and .local (the local store and moto state files)
+## clean: stop make local-infra's moto_server, then remove .build, .aws-sam and .local (the local store and moto state files)
 clean:
+	@infra/local-infra.sh --stop
 	rm -rf $(BUILD_DIR) .aws-sam .local
 
 # Deploy with the SAM CLI. CONFIG_ENV picks the samconfig.toml table: default (dev) or prod.
@@ -179,16 +187,22 @@ invoke:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	GO=$(GO) infra/invoke.sh $(EVENT)
 
+## start-api: sam local start-api on http://127.0.0.1:3000/pbconnect (START_API_PORT), on make local-infra's moto (SAM CLI and Docker)
+START_API_PORT ?= 3000
+start-api:
+	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
+	START_API_PORT=$(START_API_PORT) GO=$(GO) infra/invoke.sh --start-api
+
 ## invoke-all: [INVOKE_WITH=sam]: every event of events/expected.json through the function, checked
 invoke-all:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	GO=$(GO) infra/invoke.sh --all
 
-## local-infra: start moto_server on 127.0.0.1:5055 (LOCAL_MOTO_PORT) with template.yaml's table and topic
+## local-infra: start moto_server on port 5055 (LOCAL_MOTO_PORT) of 127.0.0.1 and the Docker bridge, with template.yaml's tables and topic
 local-infra:
 	GO=$(GO) infra/local-infra.sh >/dev/null
 	@cat .local/infra.env
 
-## local-infra-stop: stop that moto_server (its state is in memory and goes with it)
+## local-infra-stop: stop the moto_server make local-infra started (its state is in memory and goes with it)
 local-infra-stop:
-	@if [ -f .local/moto.pid ]; then kill "$$(cat .local/moto.pid)" 2>/dev/null || true; rm -f .local/moto.pid; echo "stopped moto_server"; else echo "no moto_server started by make local-infra"; fi
+	@infra/local-infra.sh --stop

@@ -7,13 +7,17 @@
 #   infra/invoke.sh --all            (make invoke-all): every event in events/expected.json,
 #                                    in order, on a fresh table; exits 1 unless each
 #                                    gets its expected status and outcome
+#   infra/invoke.sh --start-api      (make start-api): `sam local start-api` on
+#                                    127.0.0.1:START_API_PORT (3000), POST /pbconnect,
+#                                    against the same moto, until Ctrl-C
 #
-# FUNCTION     WebhookFunction (default) or SlackNotifierFunction.
+# FUNCTION     WebhookFunction (default), SlackNotifierFunction or SweeperFunction.
 # INVOKE_WITH  rie (default): the bootstrap built for this machine by the Makefile's
 #              build-<LogicalId> target, under the AWS Lambda Runtime Interface Emulator.
-#              No Docker. sam: `sam build` and `sam local invoke` in Docker, the container
-#              on the host network so it reaches moto on 127.0.0.1 (SAM CLI >= 1.100 and a
-#              running Docker engine).
+#              No Docker. sam: `sam build` and `sam local invoke` in Docker (SAM CLI >= 1.100
+#              and a running Docker engine). The container is on Docker's default bridge
+#              and reaches moto as host.docker.internal (--add-host
+#              host.docker.internal:host-gateway), where make local-infra's moto listens too.
 #
 # Both take the function's variables from events/env.json through infra/local_env.py:
 # the moto endpoint, table and topic found here, AUTH_MODE/AUTH_CREDENTIAL from the
@@ -35,17 +39,22 @@ usage() {
   exit 2
 }
 all=false
+start_api=false
 if [ "${1:-}" = --all ]; then
   all=true
   [ "$function" = WebhookFunction ] || { echo "--all runs the webhook's events only" >&2; exit 2; }
+elif [ "${1:-}" = --start-api ]; then
+  start_api=true
+  with=sam
 elif [ -z "${1:-}" ] || [ ! -f "$1" ]; then
   usage
 fi
 case "$with" in
 rie) ;;
 sam)
-  command -v sam >/dev/null 2>&1 || { echo "INVOKE_WITH=sam needs the AWS SAM CLI (1.100 or later): https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html" >&2; exit 1; }
-  docker info >/dev/null 2>&1 || { echo "INVOKE_WITH=sam needs a running Docker engine: sam local invoke runs the function in a container" >&2; exit 1; }
+  $start_api && need="make start-api needs" || need="INVOKE_WITH=sam needs"
+  command -v sam >/dev/null 2>&1 || { echo "$need the AWS SAM CLI (1.100 or later): https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html" >&2; exit 1; }
+  docker info >/dev/null 2>&1 || { echo "$need a running Docker engine: sam local invoke runs the function in a container" >&2; exit 1; }
   ;;
 *) echo "INVOKE_WITH is rie or sam, not $with" >&2; exit 2 ;;
 esac
@@ -58,7 +67,9 @@ if $all; then
   export LOCAL_STACK="popbill-webhook-check-$(date +%s)-$$"
 fi
 set -a
-eval "$(LOCAL_INFRA_ENV="${LOCAL_INFRA_ENV:-/dev/null}" infra/local-infra.sh)"
+# (eval "$(...)" would hide local-infra.sh's failure: it has said why; stop here.)
+infra_env=$(LOCAL_INFRA_ENV="${LOCAL_INFRA_ENV:-/dev/null}" infra/local-infra.sh) || exit 1
+eval "$infra_env"
 set +a
 
 tmp=$(mktemp -d -t invoke.XXXXXX)
@@ -71,12 +82,32 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
+# Where the function reaches this machine: 127.0.0.1 under the emulator; in SAM's
+# container, host.docker.internal, which is the Docker bridge's gateway (or, with
+# Docker Desktop, which has none here, the host's loopback).
+reach=127.0.0.1 listen=127.0.0.1
+if [ "$with" = sam ]; then
+  reach=host.docker.internal
+  gateway=$(infra/docker-gateway.sh)
+  listen="${gateway:-127.0.0.1}"
+  moto_port="${AWS_ENDPOINT_URL##*:}"
+  moto_port="${moto_port%%/*}"
+  case "$AWS_ENDPOINT_URL" in
+  http://127.0.0.1:* | http://localhost:*)
+    if [ -n "$gateway" ] && ! curl -fsS --max-time 2 -o /dev/null "http://$gateway:$moto_port/moto-api/data.json" 2>/dev/null; then
+      echo "the emulator on $AWS_ENDPOINT_URL does not listen on the Docker bridge ($gateway), so the function's container cannot reach it: use make local-infra's moto, which does (started before Docker was installed? make local-infra-stop, then run this again)" >&2
+      exit 1
+    fi
+    export AWS_ENDPOINT_URL="http://host.docker.internal:$moto_port"
+    ;;
+  esac
+fi
 if [ "$function" = SlackNotifierFunction ] && [ -z "${SLACK_WEBHOOK_URL:-}" ]; then
   port="${LOCAL_SLACK_PORT:-$(free_port)}"
-  python3 -u infra/slack_echo.py "$port" >"$tmp/slack.log" 2>&1 &
+  python3 -u infra/slack_echo.py "$port" "$listen" >"$tmp/slack.log" 2>&1 &
   pids+=($!)
-  export SLACK_WEBHOOK_URL="http://127.0.0.1:$port/services/local"
-  wait_http "http://127.0.0.1:$port/" || { echo "the Slack stand-in did not start:" >&2; cat "$tmp/slack.log" >&2; exit 1; }
+  export SLACK_WEBHOOK_URL="http://$reach:$port/services/local"
+  wait_http "http://$listen:$port/" || { echo "the Slack stand-in did not start:" >&2; cat "$tmp/slack.log" >&2; exit 1; }
 fi
 python3 infra/local_env.py --json "$tmp/sam-env.json"
 
@@ -109,8 +140,14 @@ else
     params=(--parameter-overrides SlackWebhookParam=/popbill-webhook/local/slack-webhook-url)
   fi
   # ${a[@]+"${a[@]}"}: an empty array under set -u, in macOS's bash 3.2 too.
+  sam_args=(--env-vars "$tmp/sam-env.json" --add-host host.docker.internal:host-gateway --region "$AWS_REGION" ${params[@]+"${params[@]}"})
+  if $start_api; then
+    sam build
+    echo "sam local start-api on http://127.0.0.1:${START_API_PORT:-3000}/pbconnect (Ctrl-C stops it; moto keeps running)" >&2
+    sam local start-api --port "${START_API_PORT:-3000}" "${sam_args[@]}" || true
+    exit 0
+  fi
   sam build "$function" ${params[@]+"${params[@]}"}
-  sam_args=(--env-vars "$tmp/sam-env.json" --docker-network host --region "$AWS_REGION" ${params[@]+"${params[@]}"})
   invoke() { sam local invoke "$function" --event "$1" "${sam_args[@]}" 2>"$tmp/log"; }
 fi
 

@@ -3,7 +3,7 @@
 It answers every POST with 200 "ok", as Slack does, and writes what it was sent,
 pretty-printed, to standard output: the message the notifier would have posted.
 
-    python3 infra/slack_echo.py PORT
+    python3 infra/slack_echo.py PORT [ADDRESS]   (ADDRESS: 127.0.0.1 unless given)
 """
 import json
 import sys
@@ -28,4 +28,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+    address = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    ThreadingHTTPServer((address, int(sys.argv[1])), Handler).serve_forever()

@@ -67,8 +67,9 @@ func TestMakeInvokeSlackNotifierPrintsThePost(t *testing.T) {
 }
 
 // TestEnvJSONNamesTheLocalInfrastructure keeps events/env.json, which the
-// plain `sam local invoke -e ...` of the README reads through samconfig.toml,
-// naming the table and topic that `make local-infra` creates.
+// plain `sam local invoke -e ...` and `sam local start-api` of the README read
+// through samconfig.toml, naming the table, topic and moto that `make
+// local-infra` creates.
 func TestEnvJSONNamesTheLocalInfrastructure(t *testing.T) {
 	cmd := exec.Command("infra/local-infra.sh")
 	cmd.Dir = modroot.Dir(t)
@@ -95,9 +96,11 @@ func TestEnvJSONNamesTheLocalInfrastructure(t *testing.T) {
 			t.Errorf("events/env.json %s = %q, make local-infra makes %q", name, got, want)
 		}
 	}
+	// sam local runs the function on Docker's bridge: it reaches make local-infra's
+	// moto (default port 5055) as host.docker.internal (samconfig.toml's add_host).
 	for fn, vars := range envs {
-		if got := vars["AWS_ENDPOINT_URL"]; got != "http://127.0.0.1:5055" {
-			t.Errorf("events/env.json %s AWS_ENDPOINT_URL = %q, want make local-infra's default http://127.0.0.1:5055", fn, got)
+		if got := vars["AWS_ENDPOINT_URL"]; got != "http://host.docker.internal:5055" {
+			t.Errorf("events/env.json %s AWS_ENDPOINT_URL = %q, want make local-infra's moto as the container reaches it, http://host.docker.internal:5055", fn, got)
 		}
 	}
 }

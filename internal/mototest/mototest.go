@@ -102,14 +102,20 @@ type Subscriber struct {
 // Topic creates a topic with an SQS queue subscribed to it.
 func Topic(tb testing.TB) *Subscriber {
 	tb.Helper()
-	cfg := Config(tb)
-	ctx := context.Background()
-	s := &Subscriber{SNS: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
-	topic, err := s.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(Name(tb, "alerts"))})
+	topic, err := sns.NewFromConfig(Config(tb)).CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String(Name(tb, "alerts"))})
 	if err != nil {
 		tb.Fatalf("create topic on moto: %v", err)
 	}
-	s.TopicARN = aws.ToString(topic.TopicArn)
+	return SubscribeTo(tb, aws.ToString(topic.TopicArn))
+}
+
+// SubscribeTo subscribes a new SQS queue to an existing topic, such as the
+// one make local-infra creates.
+func SubscribeTo(tb testing.TB, topicARN string) *Subscriber {
+	tb.Helper()
+	cfg := Config(tb)
+	ctx := context.Background()
+	s := &Subscriber{SNS: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), TopicARN: topicARN}
 	q, err := s.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(Name(tb, "subscriber"))})
 	if err != nil {
 		tb.Fatalf("create queue on moto: %v", err)
@@ -122,7 +128,7 @@ func Topic(tb testing.TB) *Subscriber {
 		tb.Fatalf("queue attributes on moto: %v", err)
 	}
 	if _, err := s.SNS.Subscribe(ctx, &sns.SubscribeInput{
-		TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		TopicArn: aws.String(topicARN), Protocol: aws.String("sqs"),
 		Endpoint: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]),
 	}); err != nil {
 		tb.Fatalf("subscribe queue on moto: %v", err)

@@ -75,6 +75,13 @@ var emulator struct {
 	path string
 }
 
+// EmulatorBinary returns the emulator built for this machine, static (no
+// cgo), as the container test puts it in an image.
+func EmulatorBinary(tb testing.TB) string {
+	tb.Helper()
+	return emulatorBinary(tb)
+}
+
 // emulatorBinary builds the emulator once per test process, under the
 // module's ignored .build folder.
 func emulatorBinary(tb testing.TB) string {
@@ -140,6 +147,12 @@ func Start(tb testing.TB, bootstrap string, env []string) *Emulator {
 
 // Stop ends the emulator and the function.
 func (e *Emulator) Stop() { e.stop() }
+
+// FreeAddr returns a loopback address, host:port, free when it was asked for.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	return freeAddr(tb)
+}
 
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
