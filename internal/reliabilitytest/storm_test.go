@@ -236,7 +236,7 @@ func storm(t *testing.T, target stormTarget, seed uint64) stormFigures {
 }
 
 func TestStormOnTheEmbeddedStoreLosesNothing(t *testing.T) {
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ type adapters struct {
 // adapterSets: the integration tag adds DynamoDB (the template's table and
 // due index) and SNS on moto_server.
 var adapterSets = []adapters{{"bbolt-console", func(t *testing.T) (statetest.Adapter, alert.Publisher, func(t *testing.T) []alert.Failure) {
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}

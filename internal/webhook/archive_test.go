@@ -28,7 +28,7 @@ import (
 // integration tag adds DynamoDB (archive_integration_test.go).
 var archiveSets = map[string]func(t *testing.T) archivetest.Adapter{
 	"bbolt": func(t *testing.T) archivetest.Adapter {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+		s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ type archiving struct {
 
 func newArchiving(t *testing.T, arch archivetest.Adapter, rec archive.Recorder, credentials ...string) *archiving {
 	t.Helper()
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}

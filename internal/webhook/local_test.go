@@ -38,7 +38,7 @@ type local struct {
 // the store or the publisher.
 func newLocal(tb testing.TB, wrap func(state.Store, alert.Publisher) (state.Store, alert.Publisher)) *local {
 	tb.Helper()
-	s, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		tb.Fatal(err)
 	}

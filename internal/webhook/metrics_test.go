@@ -66,7 +66,7 @@ func (p meteredPublisher) Publish(ctx context.Context, f alert.Failure) (string,
 
 func newMetered(t *testing.T) *metered {
 	t.Helper()
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ var adapterSets = []adapters{{"bbolt-console", localAdapters}}
 
 func localAdapters(t testing.TB) (statetest.Adapter, alert.Publisher, func(testing.TB) []delivery) {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}
