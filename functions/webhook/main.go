@@ -15,6 +15,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -50,12 +51,9 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, pub.Table)
-	h := webhook.New(webhook.Rules(rules),
-		store,
-		snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic).WithPresentation(pub.Presentation),
-		log,
+	out := outbox.New(store, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic), store, pub.Outbox)
+	h := webhook.New(webhook.Rules(rules), store, out, log,
 		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
-		webhook.WithMetrics(pub.Observability.Namespace),
-		webhook.WithStorms(store, webhook.StormPolicy(pub.Storm)))
+		webhook.WithMetrics(pub.Observability.Namespace))
 	lambda.Start(h.Handle)
 }

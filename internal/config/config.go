@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,11 @@ const (
 	ArchiveRetentionDays    = "ARCHIVE_RETENTION_DAYS"
 )
 
-// Variables is every setting the webhook function reads.
-var Variables = []Variable{
+// Variables is every setting the webhook function reads: its own, then
+// those of every alert publisher (presentation, storms).
+var Variables = slices.Concat(webhookVariables, PresentationVariables, StormVariables)
+
+var webhookVariables = []Variable{
 	{Name: StateTable, Doc: "Required. DynamoDB table holding one item per cashbill (partition key itemKey)."},
 	{Name: AlertTopicARN, Doc: "Required. SNS topic that receives one message per NTS filing failure (stateCode 305)."},
 	{Name: AuthMode, Doc: "Required. `basic`, `apikey` or `none`, as set under Webhook 인증 on the POPBiLL site. `none` must be chosen explicitly and logs a warning at start."},
@@ -62,11 +66,6 @@ var Variables = []Variable{
 	{Name: ArchiveTable, Doc: "Required. DynamoDB table recording every delivery, accepted or refused (partition key id; package dynamoarchive)."},
 	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the archive (its TTL), 1 to 3650. Default 90."},
 	ObservabilityVariables[0], ObservabilityVariables[1],
-}
-
-func init() {
-	// Alerts read the same presentation settings wherever they are published.
-	Variables = append(Variables, PresentationVariables...)
 }
 
 // DefaultArchiveRetentionDays is ARCHIVE_RETENTION_DAYS when it is not set.
