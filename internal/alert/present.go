@@ -55,7 +55,7 @@ func (p Presentation) runbook(anchor string) string {
 }
 
 // runbookAnchor is the section of docs/alerts.md about an alert kind.
-func runbookAnchor(kind string) string {
+func runbookAnchor(kind Kind) string {
 	switch kind {
 	case KindOverdue:
 		return "nts-result-overdue"

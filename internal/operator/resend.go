@@ -18,12 +18,12 @@ import (
 
 // Resent is what alerts resend did (or, with --dry-run, would do).
 type Resent struct {
-	ItemKey string `json:"itemKey"`
-	Kind    string `json:"kind"`
+	ItemKey string     `json:"itemKey"`
+	Kind    alert.Kind `json:"kind"`
 	// Was is the alert's status before: sent (published again, under an
 	// alert id of its own) or pending (published now, as the sweeper would).
-	Was               string `json:"was"`
-	PreviousMessageID string `json:"previousMessageId,omitempty"`
+	Was               state.AlertStatus `json:"was"`
+	PreviousMessageID string            `json:"previousMessageId,omitempty"`
 	// AlertID is the id the publish carries.
 	AlertID   string    `json:"alertId"`
 	DryRun    bool      `json:"dryRun,omitempty"`
@@ -167,7 +167,7 @@ func printResent(e *Env, r Resent, asJSON bool) error {
 func printResentTable(w io.Writer, r Resent) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "itemKey\t%s\n", r.ItemKey)
-	was := r.Was
+	was := string(r.Was)
 	if r.PreviousMessageID != "" {
 		was += ", message id " + r.PreviousMessageID
 	}

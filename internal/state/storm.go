@@ -3,13 +3,15 @@ package state
 import (
 	"context"
 	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 )
 
 // AlertDigested is the status of a failure alert that a storm window's
 // digest carries instead of a message of its own: Item.AlertWindow names the
 // window. It turns AlertSent, with the digest's message id, once the digest
 // is published. It is in no queue: the window is.
-const AlertDigested = "digested"
+const AlertDigested AlertStatus = "digested"
 
 // QueueDigest holds the storm windows whose digest is owed; DueAt is the
 // window's end.
@@ -36,10 +38,10 @@ const (
 const MaxDigestEntries = 300
 
 type StormEntry struct {
-	ItemKey string `json:"itemKey"`
-	MgtKey  string `json:"mgtKey,omitempty"`
-	Code    string `json:"code,omitempty"`
-	Kind    string `json:"kind,omitempty"`
+	ItemKey string     `json:"itemKey"`
+	MgtKey  string     `json:"mgtKey,omitempty"`
+	Code    string     `json:"code,omitempty"`
+	Kind    alert.Kind `json:"kind,omitempty"`
 }
 
 // Window is a business's storm window as stored: an item of its own in the

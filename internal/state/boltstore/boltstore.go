@@ -18,6 +18,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
@@ -220,7 +221,7 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 // overdue alert with its lease and record; the lease is in's AlertOwner's
 // when it has one.
 func (r *leasedItem) setFailureAlert(in state.Delivery) {
-	r.setPendingAlert(state.AlertFailure, in.Alert, in.ReceivedAt)
+	r.setPendingAlert(alert.KindFailure, in.Alert, in.ReceivedAt)
 	r.LeaseOwner, r.LeaseUntil, r.AlertMessageID, r.AlertSentAt = "", time.Time{}, "", time.Time{}
 	if in.AlertOwner != "" {
 		r.LeaseOwner, r.LeaseUntil = in.AlertOwner, in.AlertLeaseUntil
@@ -228,7 +229,7 @@ func (r *leasedItem) setFailureAlert(in state.Delivery) {
 }
 
 // setPendingAlert fills the slot and puts the item in the alert queue.
-func (r *leasedItem) setPendingAlert(kind string, payload []byte, owedAt time.Time) {
+func (r *leasedItem) setPendingAlert(kind alert.Kind, payload []byte, owedAt time.Time) {
 	r.AlertKind, r.AlertStatus, r.AlertPayload = kind, state.AlertPending, payload
 	r.DueQueue, r.DueAt = state.QueueAlert, owedAt.UTC()
 }
@@ -362,7 +363,7 @@ func (s *Store) RaiseOverdue(ctx context.Context, itemKey string, payload []byte
 			out = state.OverdueNotOwed
 			return errUnchanged
 		case r.Event.StateCode < cashbill.StateNTSSuccess && r.AlertStatus == "":
-			r.setPendingAlert(state.AlertOverdue, payload, now)
+			r.setPendingAlert(alert.KindOverdue, payload, now)
 			out = state.OverdueRaised
 		default:
 			r.DueQueue, r.DueAt = "", time.Time{}

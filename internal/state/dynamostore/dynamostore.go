@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
@@ -207,7 +208,7 @@ func key(itemKey string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{KeyAttribute: str(itemKey)}
 }
 
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+func str[T ~string](s T) types.AttributeValue { return &types.AttributeValueMemberS{Value: string(s)} }
 
 func num(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
@@ -254,7 +255,7 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 			outcome = state.Duplicate
 		}
 		res := state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(item)}
-		if r.Alert != nil && !state.FailureRecorded(getS(item, attrKind), getS(item, attrAlert)) {
+		if r.Alert != nil && !state.FailureRecorded(alert.Kind(getS(item, attrKind)), state.AlertStatus(getS(item, attrAlert))) {
 			if res.AlertPending, res.AlertClaimed, err = s.recordFailure(ctx, r); err != nil {
 				return state.Result{}, err
 			}
@@ -303,7 +304,7 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 // replacing an overdue alert and its lease and record; the lease is r's
 // AlertOwner's when it has one.
 func setFailureAlert(u *update, r state.Delivery) {
-	setPendingAlert(u, state.AlertFailure, r.Alert, r.ReceivedAt)
+	setPendingAlert(u, alert.KindFailure, r.Alert, r.ReceivedAt)
 	u.remove = append(u.remove, u.name(attrMsgID), u.name(attrSentAt))
 	if r.AlertOwner != "" {
 		u.setAttr(attrOwner, str(r.AlertOwner))
@@ -314,7 +315,7 @@ func setFailureAlert(u *update, r state.Delivery) {
 }
 
 // setPendingAlert fills the alert slot and puts the item in the alert queue.
-func setPendingAlert(u *update, kind string, payload []byte, owedAt time.Time) {
+func setPendingAlert(u *update, kind alert.Kind, payload []byte, owedAt time.Time) {
 	u.setAttr(attrKind, str(kind))
 	u.setAttr(attrAlert, str(state.AlertPending))
 	u.setAttr(attrPayload, str(string(payload)))
@@ -329,7 +330,7 @@ func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (pending, c
 	u := newUpdate()
 	setFailureAlert(u, r)
 	cond := fmt.Sprintf("attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = %s)",
-		u.name(KeyAttribute), u.name(attrAlert), u.name(attrKind), u.value(str(state.AlertOverdue)))
+		u.name(KeyAttribute), u.name(attrAlert), u.name(attrKind), u.value(str(alert.KindOverdue)))
 	// On a failed condition a concurrent 305 recorded it first.
 	item, failed, err := s.conditional(ctx, r.Event.ItemKey, u, cond, types.ReturnValueNone)
 	if err != nil {
@@ -354,7 +355,7 @@ func decodeState(item map[string]types.AttributeValue) (int, error) {
 }
 
 func alertPending(item map[string]types.AttributeValue) bool {
-	return getS(item, attrAlert) == state.AlertPending
+	return state.AlertStatus(getS(item, attrAlert)) == state.AlertPending
 }
 
 func getS(item map[string]types.AttributeValue, name string) string {
@@ -388,7 +389,7 @@ func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.
 
 // refusedClaim reads why a claim's condition failed from the old item.
 func refusedClaim(itemKey string, old map[string]types.AttributeValue, now time.Time) (state.Claim, error) {
-	switch getS(old, attrAlert) {
+	switch state.AlertStatus(getS(old, attrAlert)) {
 	case state.AlertSent:
 		return state.Claim{Status: state.AlreadySent, MessageID: getS(old, attrMsgID)}, nil
 	case state.AlertDigested:
@@ -484,8 +485,8 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 		Event:          cashbill.Event{ItemKey: getS(item, KeyAttribute), StateCode: sc},
 		MID:            getS(item, attrMID),
 		Body:           []byte(getS(item, attrBody)),
-		AlertKind:      getS(item, attrKind),
-		AlertStatus:    getS(item, attrAlert),
+		AlertKind:      alert.Kind(getS(item, attrKind)),
+		AlertStatus:    state.AlertStatus(getS(item, attrAlert)),
 		AlertMessageID: getS(item, attrMsgID),
 		DueQueue:       getS(item, DueQueueAttribute),
 		// The lease as stored, expired or not: the reader says who held it last.

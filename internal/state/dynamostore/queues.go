@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
@@ -70,7 +71,7 @@ func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit
 // the item out of it.
 func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byte, now time.Time) (state.OverdueOutcome, error) {
 	u := newUpdate()
-	setPendingAlert(u, state.AlertOverdue, payload, now)
+	setPendingAlert(u, alert.KindOverdue, payload, now)
 	inResult := fmt.Sprintf("%s = %s", u.name(DueQueueAttribute), u.value(str(state.QueueResult)))
 	cond := fmt.Sprintf("%s AND %s < %s AND attribute_not_exists(%s)",
 		inResult, u.name(attrState), u.value(num(cashbill.StateNTSSuccess)), u.name(attrAlert))
