@@ -52,7 +52,7 @@ func main() {
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, pub.Table)
 	out := outbox.New(store, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic), store, pub.Outbox)
-	h := webhook.New(webhook.Rules(rules), store, out, log,
+	h := webhook.New(rules, store, out, log,
 		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
 		webhook.WithMetrics(pub.Observability.Namespace))
 	lambda.Start(h.Handle)

@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Variable is one setting of the contract. Which are required is said in
@@ -94,23 +95,11 @@ func ReadArchiveRetention(getenv func(string) string) (time.Duration, error) {
 	return time.Duration(days) * 24 * time.Hour, nil
 }
 
-// Rules are the webhook's request-checking settings. They have webhook.Rules'
-// fields, so a main converts them with webhook.Rules(r), which stops
-// compiling if the two part.
-type Rules struct {
-	Auth *auth.Verifier
-	// AllowedCorpNums, when not empty, are the only business numbers accepted.
-	AllowedCorpNums map[string]bool
-	// AllowedSources, when not empty, are the only caller addresses accepted.
-	AllowedSources       []netip.Prefix
-	CheckCorpNumChecksum bool
-}
-
-// ReadRules reads the request-checking settings. ssmAPI may be nil when
-// AUTH_CREDENTIAL_PARAM is not used. The second result is a warning to log
-// (AUTH_MODE=none), or "".
-func ReadRules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (Rules, string, error) {
-	var r Rules
+// ReadRules reads the webhook's request-checking settings. ssmAPI may be nil
+// when AUTH_CREDENTIAL_PARAM is not used. The second result is a warning to
+// log (AUTH_MODE=none), or "".
+func ReadRules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (webhook.Rules, string, error) {
+	var r webhook.Rules
 	mode, err := auth.ParseMode(getenv(AuthMode))
 	if err != nil {
 		return r, "", fmt.Errorf("%s %w", AuthMode, err)

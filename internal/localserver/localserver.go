@@ -110,7 +110,7 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 		closeStore()
 		return nil, err
 	}
-	h := webhook.New(webhook.Rules(rules), store, sweep.outbox, log, webhook.WithArchive(rec, retention))
+	h := webhook.New(rules, store, sweep.outbox, log, webhook.WithArchive(rec, retention))
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))

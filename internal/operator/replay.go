@@ -146,7 +146,7 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 		if dryRun {
 			store, out = dry, outbox.New(dry, noPublisher{}, nil, outbox.Settings{})
 		}
-		h := webhook.New(webhook.Rules(rules), store, out, log, webhook.WithArchive(rec, b.Retention))
+		h := webhook.New(rules, store, out, log, webhook.WithArchive(rec, b.Retention))
 		resp, _ := h.Handle(ctx, request(d))
 		r.Status, r.Outcome, r.AlertOwed = resp.StatusCode, rec.got.Outcome, dry.alertOwed
 		r.ItemKey = or(r.ItemKey, rec.got.ItemKey)
@@ -180,7 +180,7 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 
 // replayRules are the webhook's rules for replays: the deployment's
 // allowlists, no credential check.
-func replayRules(ctx context.Context, getenv func(string) string) (config.Rules, error) {
+func replayRules(ctx context.Context, getenv func(string) string) (webhook.Rules, error) {
 	env := map[string]string{config.AuthMode: "none"}
 	for _, name := range []string{config.AllowedCorpNums, config.AllowedSourceIPs, config.CheckCorpNumChecksum} {
 		env[name] = getenv(name)
