@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify"
 )
 
@@ -68,10 +69,8 @@ func (d *Dynamo) key(id string) map[string]types.AttributeValue {
 	return k
 }
 
-// owns is the condition that owner holds the claim.
-func owns(owner string) expression.ConditionBuilder {
-	return expression.Name(attrOwner).Equal(expression.Value(owner))
-}
+// held is where a ledger item keeps its lease.
+var held = lease.Attributes{Owner: attrOwner, Until: attrUntil}
 
 // Claim writes the claim unless the item says the alert was posted, or
 // another owner's lease runs; a failed condition returns the item, which
@@ -83,8 +82,7 @@ func (d *Dynamo) Claim(ctx context.Context, id, owner string, now time.Time, lea
 		return slacknotify.Claim{}, fmt.Errorf("ledger: claim %s: %w", id, err)
 	}
 	cond := expression.Or(expression.AttributeNotExists(expression.Name(KeyAttribute)),
-		expression.AttributeNotExists(expression.Name(attrPosted)).And(expression.Or(
-			owns(owner), expression.Name(attrUntil).LessThan(expression.Value(now.UnixMilli())))))
+		expression.AttributeNotExists(expression.Name(attrPosted)).And(held.Free(owner, now)))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return slacknotify.Claim{}, fmt.Errorf("ledger: claim %s: %w", id, err)
@@ -116,7 +114,7 @@ func (d *Dynamo) Claim(ctx context.Context, id, owner string, now time.Time, lea
 func (d *Dynamo) MarkPosted(ctx context.Context, id, owner string, now time.Time) error {
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name(attrPosted), expression.Value(now.UnixMilli()))).
-		WithCondition(owns(owner)).Build()
+		WithCondition(held.HeldBy(owner)).Build()
 	if err != nil {
 		return fmt.Errorf("ledger: mark %s posted: %w", id, err)
 	}
@@ -138,7 +136,7 @@ func (d *Dynamo) MarkPosted(ctx context.Context, id, owner string, now time.Time
 // Release deletes owner's claim if it is still owner's and not posted.
 func (d *Dynamo) Release(ctx context.Context, id, owner string) error {
 	expr, err := expression.NewBuilder().
-		WithCondition(owns(owner).And(expression.AttributeNotExists(expression.Name(attrPosted)))).Build()
+		WithCondition(held.HeldBy(owner).And(expression.AttributeNotExists(expression.Name(attrPosted)))).Build()
 	if err != nil {
 		return fmt.Errorf("ledger: release %s: %w", id, err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -235,7 +236,7 @@ func (r *leasedItem) setPendingAlert(kind alert.Kind, payload []byte, owedAt tim
 }
 
 // ClaimAlert leases a pending alert whose lease is free, expired, or owner's.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, d time.Duration) (state.Claim, error) {
 	var c state.Claim
 	err := s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
 		switch {
@@ -248,11 +249,12 @@ func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.
 		case r.AlertStatus == state.AlertDigested:
 			c = state.Claim{Status: state.InDigest}
 			return errUnchanged
-		case r.LeaseOwner != "" && r.LeaseOwner != owner && !r.LeaseUntil.Before(now):
+		case lease.Lease{Owner: r.LeaseOwner, Until: r.LeaseUntil}.HeldAgainst(owner, now):
 			c = state.Claim{Status: state.HeldByAnother, HeldBy: r.LeaseOwner, HeldUntil: r.LeaseUntil}
 			return errUnchanged
 		}
-		r.LeaseOwner, r.LeaseUntil = owner, now.Add(lease)
+		l := lease.Take(owner, now, d)
+		r.LeaseOwner, r.LeaseUntil = l.Owner, l.Until
 		c = state.Claim{Status: state.Claimed, Payload: r.AlertPayload}
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -155,7 +156,7 @@ func (s *Store) DueWindows(ctx context.Context, through time.Time, limit int) ([
 }
 
 // ClaimWindow closes the window and leases it to owner.
-func (s *Store) ClaimWindow(ctx context.Context, key, owner string, now time.Time, lease time.Duration) (state.Window, bool, error) {
+func (s *Store) ClaimWindow(ctx context.Context, key, owner string, now time.Time, d time.Duration) (state.Window, bool, error) {
 	var (
 		got state.Window
 		ok  bool
@@ -167,10 +168,11 @@ func (s *Store) ClaimWindow(ctx context.Context, key, owner string, now time.Tim
 		case w.Status == state.WindowSent:
 			got, ok = w.Window, true
 			return errUnchanged
-		case w.Status == state.WindowClosed && w.LeaseOwner != owner && !w.LeaseUntil.Before(now):
+		case w.Status == state.WindowClosed && lease.Lease{Owner: w.LeaseOwner, Until: w.LeaseUntil}.HeldAgainst(owner, now):
 			return errUnchanged
 		}
-		w.Status, w.LeaseOwner, w.LeaseUntil = state.WindowClosed, owner, now.Add(lease)
+		l := lease.Take(owner, now, d)
+		w.Status, w.LeaseOwner, w.LeaseUntil = state.WindowClosed, l.Owner, l.Until
 		got, ok = w.Window, true
 		return nil
 	})

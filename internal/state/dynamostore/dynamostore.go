@@ -18,6 +18,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -200,6 +201,9 @@ func key(k string) map[string]types.AttributeValue {
 	return m
 }
 
+// held is where an item keeps the lease on its alert, or a window on its digest.
+var held = lease.Attributes{Owner: attrOwner, Until: attrUntil}
+
 // name is an attribute's name in an expression.
 func name(n string) expression.NameBuilder { return expression.Name(n) }
 
@@ -290,9 +294,9 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 func setFailureAlert(u expression.UpdateBuilder, r state.Delivery) expression.UpdateBuilder {
 	u = setPendingAlert(u, alert.KindFailure, r.Alert, r.ReceivedAt).Remove(name(attrMsgID)).Remove(name(attrSentAt))
 	if r.AlertOwner != "" {
-		return u.Set(name(attrOwner), expression.Value(r.AlertOwner)).Set(name(attrUntil), expression.Value(millis(r.AlertLeaseUntil)))
+		return held.Set(u, lease.Lease{Owner: r.AlertOwner, Until: r.AlertLeaseUntil})
 	}
-	return u.Remove(name(attrOwner)).Remove(name(attrUntil))
+	return held.Remove(u)
 }
 
 // setPendingAlert fills the alert slot and puts the item in the alert queue.
@@ -325,12 +329,9 @@ func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (pending, c
 // ClaimAlert sets a lease on a pending alert whose lease is free, expired, or
 // already owner's. A failed condition returns the old item, from which the
 // answer is read.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
-	u := expression.Set(name(attrOwner), expression.Value(owner)).Set(name(attrUntil), expression.Value(millis(now.Add(lease))))
-	cond := is(attrAlert, state.AlertPending).And(expression.Or(
-		expression.AttributeNotExists(name(attrUntil)),
-		name(attrUntil).LessThan(expression.Value(millis(now))),
-		is(attrOwner, owner)))
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, d time.Duration) (state.Claim, error) {
+	u := held.Set(expression.UpdateBuilder{}, lease.Take(owner, now, d))
+	cond := is(attrAlert, state.AlertPending).And(held.Free(owner, now))
 	// ALL_NEW: the payload to publish is on the item, not in the update.
 	item, failed, err := s.conditional(ctx, itemKey, u, cond, types.ReturnValueAllNew)
 	if err != nil {
@@ -366,8 +367,7 @@ func refusedClaim(itemKey string, old record, now time.Time) (state.Claim, error
 
 // ReleaseAlert removes owner's lease, if it still holds it.
 func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
-	u := expression.Remove(name(attrOwner)).Remove(name(attrUntil))
-	if _, _, err := s.conditional(ctx, itemKey, u, is(attrOwner, owner), types.ReturnValueNone); err != nil {
+	if _, _, err := s.conditional(ctx, itemKey, held.Remove(expression.UpdateBuilder{}), held.HeldBy(owner), types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: release alert %s: %w", itemKey, err)
 	}
 	return nil
@@ -378,8 +378,9 @@ func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID str
 	u := expression.Set(name(attrMsgID), expression.Value(messageID)).
 		Set(name(attrSentAt), expression.Value(at.UTC().Format(time.RFC3339Nano))).
 		Set(name(attrAlert), expression.Value(state.AlertSent)).
-		Remove(name(attrOwner)).Remove(name(attrUntil)).Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
-	cond := is(attrAlert, state.AlertPending).And(is(attrOwner, owner))
+		Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
+	cond := is(attrAlert, state.AlertPending).And(held.HeldBy(owner))
+	u = held.Remove(u)
 	if _, _, err := s.conditional(ctx, itemKey, u, cond, types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: mark alert sent %s: %w", itemKey, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -137,8 +138,9 @@ func windowFields(corp string, start time.Time, size time.Duration) expression.U
 func (s *Store) markDigested(ctx context.Context, itemKey, owner, windowKey string) error {
 	u := expression.Set(name(attrAlert), expression.Value(state.AlertDigested)).
 		Set(name(attrWindow), expression.Value(windowKey)).
-		Remove(name(attrOwner)).Remove(name(attrUntil)).Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
-	cond := is(attrAlert, state.AlertPending).And(is(attrOwner, owner))
+		Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
+	u = held.Remove(u)
+	cond := is(attrAlert, state.AlertPending).And(held.HeldBy(owner))
 	if _, _, err := s.conditional(ctx, itemKey, u, cond, types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: mark alert %s digested: %w", itemKey, err)
 	}
@@ -168,15 +170,11 @@ func (q *Queues) DueWindows(ctx context.Context, through time.Time, limit int) (
 }
 
 // ClaimWindow closes the window and leases it to owner.
-func (q *Queues) ClaimWindow(ctx context.Context, key, owner string, now time.Time, lease time.Duration) (state.Window, bool, error) {
-	u := expression.Set(name(attrWinStatus), expression.Value(state.WindowClosed)).
-		Set(name(attrOwner), expression.Value(owner)).
-		Set(name(attrUntil), expression.Value(millis(now.Add(lease))))
+func (q *Queues) ClaimWindow(ctx context.Context, key, owner string, now time.Time, d time.Duration) (state.Window, bool, error) {
+	u := held.Set(expression.Set(name(attrWinStatus), expression.Value(state.WindowClosed)), lease.Take(owner, now, d))
 	cond := expression.AttributeExists(name(KeyAttribute)).And(expression.Or(
 		expression.AttributeNotExists(name(attrWinStatus)),
-		is(attrWinStatus, state.WindowClosed).And(expression.Or(
-			name(attrUntil).LessThan(expression.Value(millis(now))),
-			is(attrOwner, owner)))))
+		is(attrWinStatus, state.WindowClosed).And(held.Free(owner, now))))
 	item, failed, err := q.conditional(ctx, key, u, cond, types.ReturnValueAllNew)
 	if err != nil {
 		return state.Window{}, false, fmt.Errorf("dynamostore: claim window %s: %w", key, err)
@@ -193,9 +191,9 @@ func (q *Queues) ClaimWindow(ctx context.Context, key, owner string, now time.Ti
 // MarkWindowSent records the digest's message id; the window stays due until FinishWindow.
 func (q *Queues) MarkWindowSent(ctx context.Context, key, owner, messageID string) error {
 	u := expression.Set(name(attrWinStatus), expression.Value(state.WindowSent)).
-		Set(name(attrMsgID), expression.Value(messageID)).
-		Remove(name(attrOwner)).Remove(name(attrUntil))
-	cond := is(attrWinStatus, state.WindowClosed).And(is(attrOwner, owner))
+		Set(name(attrMsgID), expression.Value(messageID))
+	u = held.Remove(u)
+	cond := is(attrWinStatus, state.WindowClosed).And(held.HeldBy(owner))
 	if _, _, err := q.conditional(ctx, key, u, cond, types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: mark window sent %s: %w", key, err)
 	}
