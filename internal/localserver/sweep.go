@@ -39,7 +39,7 @@ func startSweeper(getenv func(string) string, store state.Store, alerts alert.Pu
 	if every == 0 || !ok {
 		return sweeping{outbox: outbox.New(store, alerts, nil, settings), stop: func() {}}, nil
 	}
-	storms, _ := store.(state.Storms)
+	storms, _ := store.(outbox.Storms)
 	out := outbox.New(store, alerts, storms, settings)
 	sw := sweeper.New(queues, out, sweep, log)
 	if storms != nil {

@@ -78,7 +78,7 @@ type Backend struct {
 	Alerts alert.Publisher
 	// Storms are the storm windows the outbox routes failure alerts
 	// through, as the deployment's does; nil: none.
-	Storms state.Storms
+	Storms outbox.Storms
 	// Outbox is the deployment's alert settings (the environment, business
 	// names, runbook and logs links, the storm policy), for the alerts that
 	// replay and resend publish.

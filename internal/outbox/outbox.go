@@ -90,7 +90,7 @@ type Settings struct {
 type Outbox struct {
 	slots  Slots
 	alerts alert.Publisher
-	storms state.StormRouter
+	storms StormRouter
 	storm  StormPolicy
 	now    func() time.Time
 	// followUpBy bounds the writes that must run even after ctx was cut
@@ -101,9 +101,9 @@ type Outbox struct {
 // New returns the outbox publishing through alerts, every alert stamped
 // with s.Presentation. storms, when not nil, routes failure alerts per
 // s.Storm; give it only where a sweeper publishes the digests.
-func New(slots Slots, alerts alert.Publisher, storms state.StormRouter, s Settings) *Outbox {
+func New(slots Slots, alerts alert.Publisher, storms StormRouter, s Settings) *Outbox {
 	if slots == nil || alerts == nil {
-		panic("outbox.New: slots and alerts are required")
+		panic("New: slots and alerts are required")
 	}
 	if s.Presentation != nil {
 		alerts = stamped{alerts, *s.Presentation}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
-	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
 // route counts f in its business's window: digested is true when the
@@ -15,8 +14,8 @@ func (o *Outbox) route(ctx context.Context, itemKey, owner string, f alert.Failu
 	if o.storms == nil || o.storm.Threshold <= 0 || o.storm.Window <= 0 || alert.KindOf(f) != alert.KindFailure {
 		return Sent{}, false, nil
 	}
-	routed, err := o.storms.RouteAlert(ctx, f.FranchiseCorpNum, state.WindowStart(o.now(), o.storm.Window), o.storm.Window,
-		o.storm.Threshold, owner, state.StormEntry{ItemKey: itemKey, MgtKey: f.MgtKey, Code: f.NTSResultCode, Kind: alert.KindOf(f)})
+	routed, err := o.storms.RouteAlert(ctx, f.FranchiseCorpNum, WindowStart(o.now(), o.storm.Window), o.storm.Window,
+		o.storm.Threshold, owner, StormEntry{ItemKey: itemKey, MgtKey: f.MgtKey, Code: f.NTSResultCode, Kind: alert.KindOf(f)})
 	if err != nil {
 		o.release(ctx, itemKey, owner)
 		return Sent{Status: RouteFailed, AlertID: alert.IDOf(f), Cause: awserr.Cause(err)}, false, err
@@ -46,7 +45,7 @@ type Digests struct {
 // message id, then take the window out of the queue. A failure leaves the
 // window due for the next run, which resumes where this one stopped (a sent
 // window is not published again).
-func (o *Outbox) PublishDigests(ctx context.Context, storms state.Storms, now time.Time, owner string, limit int) Digests {
+func (o *Outbox) PublishDigests(ctx context.Context, storms Storms, now time.Time, owner string, limit int) Digests {
 	var d Digests
 	failed := func(err error) { d.Failed = append(d.Failed, awserr.Cause(err)) }
 	windows, err := storms.DueWindows(ctx, now, limit)
@@ -64,7 +63,7 @@ func (o *Outbox) PublishDigests(ctx context.Context, storms state.Storms, now ti
 			d.Skipped++
 			continue
 		}
-		if w.Status != state.WindowSent {
+		if w.Status != WindowSent {
 			id, err := o.alerts.Publish(ctx, digestOf(w))
 			if err != nil {
 				failed(err)
@@ -86,7 +85,7 @@ func (o *Outbox) PublishDigests(ctx context.Context, storms state.Storms, now ti
 	return d
 }
 
-func markMembers(ctx context.Context, storms state.Storms, w state.Window, now time.Time) error {
+func markMembers(ctx context.Context, storms Storms, w Window, now time.Time) error {
 	for _, e := range w.Entries {
 		if err := storms.MarkDigestedSent(ctx, e.ItemKey, w.Key, w.MessageID, now); err != nil {
 			return err
@@ -96,7 +95,7 @@ func markMembers(ctx context.Context, storms state.Storms, w state.Window, now t
 }
 
 // digestOf is the digest alert of window w.
-func digestOf(w state.Window) alert.Failure {
+func digestOf(w Window) alert.Failure {
 	d := alert.Digest{WindowStart: w.Start, WindowEnd: w.End, SentIndividually: len(w.SentKeys)}
 	for _, e := range w.Entries {
 		d.Entries = append(d.Entries, alert.DigestEntry{ItemKey: e.ItemKey, MgtKey: e.MgtKey, Code: e.Code, Kind: e.Kind})

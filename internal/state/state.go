@@ -6,6 +6,12 @@
 // a newer state), and an alert, once owed, stays owed until one publisher has
 // claimed it and recorded its success (nothing lost, nothing paged twice).
 //
+// The alert slot lives on the cashbill's own item because Apply records a
+// 305's alert in the same conditional write as its state: no crash between
+// two writes can lose it. The rest of an alert's life (leases, storms,
+// digests) is package outbox's; the adapters keep its storm windows in the
+// same table or file.
+//
 // Adapters: dynamostore (production) and boltstore (embedded, for make run).
 // Both pass the contract in statetest.
 package state

@@ -73,7 +73,7 @@ type Sweeper struct {
 	settings Settings
 	log      *slog.Logger
 	// storms, when set, holds the storm windows whose digests it publishes (WithStorms).
-	storms state.Storms
+	storms outbox.Storms
 }
 
 // New returns a sweeper that finds what is due in queues and publishes it

@@ -13,11 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
 // A storm window is an item of its own in the table, keyed by
-// state.WindowKey. Its attributes:
+// outbox.WindowKey. Its attributes:
 const (
 	attrWinCorp     = "corpNum"
 	attrWinStart    = "windowStart" // N, unix milliseconds
@@ -30,8 +31,8 @@ const (
 )
 
 var (
-	_ state.StormRouter = (*Store)(nil)
-	_ state.Storms      = (*Queues)(nil)
+	_ outbox.StormRouter = (*Store)(nil)
+	_ outbox.Storms      = (*Queues)(nil)
 )
 
 // maxWindowHops bounds how many closed windows a late alert skips.
@@ -68,10 +69,10 @@ func itemKeys(keys ...string) expression.ValueBuilder {
 // RouteAlert counts e in corp's window with one conditional write (the set
 // of itemKeys sent one by one, bounded by threshold); when the window is
 // full, a second adds e to the digest and a third marks the item digested.
-func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, size time.Duration, threshold int, owner string, e state.StormEntry) (state.Routed, error) {
+func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, size time.Duration, threshold int, owner string, e outbox.StormEntry) (outbox.Routed, error) {
 	open := expression.AttributeNotExists(name(attrWinStatus))
 	for range maxWindowHops {
-		key := state.WindowKey(corp, start)
+		key := outbox.WindowKey(corp, start)
 		u := windowFields(corp, start, size).Add(name(attrWinSent), itemKeys(e.ItemKey))
 		cond := open.And(expression.Or(
 			expression.AttributeNotExists(name(attrWinSent)),
@@ -79,13 +80,13 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 			expression.Contains(name(attrWinSent), e.ItemKey)))
 		item, failed, err := s.conditional(ctx, key, u, cond, types.ReturnValueNone)
 		if err != nil {
-			return state.Routed{}, fmt.Errorf("dynamostore: count alert %s in %s: %w", e.ItemKey, key, err)
+			return outbox.Routed{}, fmt.Errorf("dynamostore: count alert %s in %s: %w", e.ItemKey, key, err)
 		}
 		if !failed {
-			return state.Routed{WindowKey: key}, nil
+			return outbox.Routed{WindowKey: key}, nil
 		}
 		if old, err := readWindow(item); err != nil {
-			return state.Routed{}, err
+			return outbox.Routed{}, err
 		} else if old.Status != "" {
 			start = start.Add(size)
 			continue
@@ -100,31 +101,31 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 		cond = open.And(
 			expression.Not(expression.Contains(name(attrWinDigested), e.ItemKey)),
 			expression.Or(expression.AttributeNotExists(name(attrWinDigested)),
-				expression.LessThan(name(attrWinDigested).Size(), expression.Value(state.MaxDigestEntries))))
+				expression.LessThan(name(attrWinDigested).Size(), expression.Value(outbox.MaxDigestEntries))))
 		item, failed, err = s.conditional(ctx, key, u, cond, types.ReturnValueNone)
 		if err != nil {
-			return state.Routed{}, fmt.Errorf("dynamostore: add alert %s to %s: %w", e.ItemKey, key, err)
+			return outbox.Routed{}, fmt.Errorf("dynamostore: add alert %s to %s: %w", e.ItemKey, key, err)
 		}
 		if failed {
 			old, err := readWindow(item)
 			switch {
 			case err != nil:
-				return state.Routed{}, err
+				return outbox.Routed{}, err
 			case slices.Contains(old.DigestKeys, e.ItemKey):
 				// Already in the digest: a retry; mark the item below.
 			case old.Status != "":
 				start = start.Add(size) // closed meanwhile
 				continue
 			default:
-				return state.Routed{WindowKey: key}, nil // the digest is full: published one by one
+				return outbox.Routed{WindowKey: key}, nil // the digest is full: published one by one
 			}
 		}
 		if err := s.markDigested(ctx, e.ItemKey, owner, key); err != nil {
-			return state.Routed{}, err
+			return outbox.Routed{}, err
 		}
-		return state.Routed{Digested: true, WindowKey: key}, nil
+		return outbox.Routed{Digested: true, WindowKey: key}, nil
 	}
-	return state.Routed{}, fmt.Errorf("dynamostore: route alert %s: %d windows in a row were closed", e.ItemKey, maxWindowHops)
+	return outbox.Routed{}, fmt.Errorf("dynamostore: route alert %s: %d windows in a row were closed", e.ItemKey, maxWindowHops)
 }
 
 func windowFields(corp string, start time.Time, size time.Duration) expression.UpdateBuilder {
@@ -148,7 +149,7 @@ func (s *Store) markDigested(ctx context.Context, itemKey, owner, windowKey stri
 }
 
 // DueWindows queries the due index's digest queue.
-func (q *Queues) DueWindows(ctx context.Context, through time.Time, limit int) ([]state.Window, error) {
+func (q *Queues) DueWindows(ctx context.Context, through time.Time, limit int) ([]outbox.Window, error) {
 	in, err := q.dueBefore(state.QueueDigest, through)
 	if err != nil {
 		return nil, err
@@ -158,7 +159,7 @@ func (q *Queues) DueWindows(ctx context.Context, through time.Time, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: query queue %s: %w", state.QueueDigest, err)
 	}
-	var ws []state.Window
+	var ws []outbox.Window
 	for _, item := range out.Items {
 		w, err := decodeWindow(item)
 		if err != nil {
@@ -170,18 +171,18 @@ func (q *Queues) DueWindows(ctx context.Context, through time.Time, limit int) (
 }
 
 // ClaimWindow closes the window and leases it to owner.
-func (q *Queues) ClaimWindow(ctx context.Context, key, owner string, now time.Time, d time.Duration) (state.Window, bool, error) {
-	u := held.Set(expression.Set(name(attrWinStatus), expression.Value(state.WindowClosed)), lease.Take(owner, now, d))
+func (q *Queues) ClaimWindow(ctx context.Context, key, owner string, now time.Time, d time.Duration) (outbox.Window, bool, error) {
+	u := held.Set(expression.Set(name(attrWinStatus), expression.Value(outbox.WindowClosed)), lease.Take(owner, now, d))
 	cond := expression.AttributeExists(name(KeyAttribute)).And(expression.Or(
 		expression.AttributeNotExists(name(attrWinStatus)),
-		is(attrWinStatus, state.WindowClosed).And(held.Free(owner, now))))
+		is(attrWinStatus, outbox.WindowClosed).And(held.Free(owner, now))))
 	item, failed, err := q.conditional(ctx, key, u, cond, types.ReturnValueAllNew)
 	if err != nil {
-		return state.Window{}, false, fmt.Errorf("dynamostore: claim window %s: %w", key, err)
+		return outbox.Window{}, false, fmt.Errorf("dynamostore: claim window %s: %w", key, err)
 	}
 	if failed {
-		if old, err := readWindow(item); err != nil || old.Status != state.WindowSent {
-			return state.Window{}, false, err
+		if old, err := readWindow(item); err != nil || old.Status != outbox.WindowSent {
+			return outbox.Window{}, false, err
 		}
 	}
 	w, err := decodeWindow(item)
@@ -190,10 +191,10 @@ func (q *Queues) ClaimWindow(ctx context.Context, key, owner string, now time.Ti
 
 // MarkWindowSent records the digest's message id; the window stays due until FinishWindow.
 func (q *Queues) MarkWindowSent(ctx context.Context, key, owner, messageID string) error {
-	u := expression.Set(name(attrWinStatus), expression.Value(state.WindowSent)).
+	u := expression.Set(name(attrWinStatus), expression.Value(outbox.WindowSent)).
 		Set(name(attrMsgID), expression.Value(messageID))
 	u = held.Remove(u)
-	cond := is(attrWinStatus, state.WindowClosed).And(held.HeldBy(owner))
+	cond := is(attrWinStatus, outbox.WindowClosed).And(held.HeldBy(owner))
 	if _, _, err := q.conditional(ctx, key, u, cond, types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: mark window sent %s: %w", key, err)
 	}
@@ -215,26 +216,26 @@ func (q *Queues) MarkDigestedSent(ctx context.Context, itemKey, windowKey, messa
 // FinishWindow takes a sent window out of the digest queue.
 func (q *Queues) FinishWindow(ctx context.Context, key string) error {
 	u := expression.Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
-	if _, _, err := q.conditional(ctx, key, u, is(attrWinStatus, state.WindowSent), types.ReturnValueNone); err != nil {
+	if _, _, err := q.conditional(ctx, key, u, is(attrWinStatus, outbox.WindowSent), types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: finish window %s: %w", key, err)
 	}
 	return nil
 }
 
-func decodeWindow(item map[string]types.AttributeValue) (state.Window, error) {
+func decodeWindow(item map[string]types.AttributeValue) (outbox.Window, error) {
 	r, err := readWindow(item)
 	if err != nil {
-		return state.Window{}, err
+		return outbox.Window{}, err
 	}
 	if r.Start == nil || r.End == nil {
-		return state.Window{}, fmt.Errorf("dynamostore: window %s has no numeric %s or %s", r.Key, attrWinStart, attrWinEnd)
+		return outbox.Window{}, fmt.Errorf("dynamostore: window %s has no numeric %s or %s", r.Key, attrWinStart, attrWinEnd)
 	}
-	w := state.Window{Key: r.Key, CorpNum: r.CorpNum, Start: time.UnixMilli(*r.Start), End: time.UnixMilli(*r.End),
+	w := outbox.Window{Key: r.Key, CorpNum: r.CorpNum, Start: time.UnixMilli(*r.Start), End: time.UnixMilli(*r.End),
 		SentKeys: r.SentKeys, Status: r.Status, MessageID: r.MessageID}
 	for _, raw := range r.Entries {
-		var e state.StormEntry
+		var e outbox.StormEntry
 		if err := json.Unmarshal([]byte(raw), &e); err != nil {
-			return state.Window{}, fmt.Errorf("dynamostore: window %s entry: %w", w.Key, err)
+			return outbox.Window{}, fmt.Errorf("dynamostore: window %s entry: %w", w.Key, err)
 		}
 		w.Entries = append(w.Entries, e)
 	}

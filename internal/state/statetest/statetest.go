@@ -13,6 +13,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -21,7 +22,7 @@ type Adapter interface {
 	state.Store
 	state.Reader
 	state.Queues
-	state.Storms
+	outbox.Storms
 }
 
 // NewStore returns an empty store for one test.
