@@ -16,9 +16,9 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 	"github.com/popbill-cashbill-webhook/receiver/internal/xray"
 )
 
@@ -43,8 +43,8 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	queues := dynamostore.NewQueues(db, db, pub.Table)
-	s := sweeper.New(queues, queues, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic).WithPresentation(pub.Presentation), sweeper.Settings(settings), log).
-		WithStorms(queues, webhook.StormPolicy(pub.Storm))
+	out := outbox.New(queues, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic), queues, pub.Outbox)
+	s := sweeper.New(queues, out, settings, log).WithStorms(queues)
 	// The schedule's event says nothing the sweep needs: it runs as of now.
 	lambda.Start(func(ctx context.Context) (sweeper.Report, error) {
 		return s.Run(ctx, time.Now())

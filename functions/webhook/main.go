@@ -17,6 +17,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -52,17 +53,14 @@ func main() {
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, pub.Table)
+	out := outbox.New(store, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic), store, pub.Outbox)
 	opts := []webhook.Option{
 		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
 		webhook.WithMetrics(pub.Observability.Namespace),
-		webhook.WithStorms(store, webhook.StormPolicy(pub.Storm)),
 	}
 	if table := config.ReadBusinessTokenTable(os.Getenv); table != "" {
 		opts = append(opts, webhook.WithBusinessTokens(business.NewResolver(dynamobusiness.NewLookup(db, table), nil)))
 	}
-	h := webhook.New(webhook.Rules(rules),
-		store,
-		snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic).WithPresentation(pub.Presentation),
-		log, opts...)
+	h := webhook.New(rules, store, out, log, opts...)
 	lambda.Start(h.Handle)
 }

@@ -29,9 +29,9 @@ type Failure struct {
 	IssueDT          string `json:"issueDT,omitempty"`
 	// MID is the Pb-Webhook-MID of the delivery that first carried the failure.
 	MID string `json:"mid,omitempty"`
-	// Kind is KindFailure or KindOverdue; empty reads as KindFailure (an
-	// alert stored before kinds existed).
-	Kind string `json:"kind,omitempty"`
+	// Kind is KindFailure, KindOverdue or KindDigest; empty reads as
+	// KindFailure (an alert stored before kinds existed).
+	Kind Kind `json:"kind,omitempty"`
 	// AlertID is ID(ItemKey, Kind): the same for every publish of this alert,
 	// so that subscribers can drop a second delivery of it.
 	AlertID string `json:"alertId,omitempty"`
@@ -48,21 +48,27 @@ type Failure struct {
 	Digest *Digest `json:"digest,omitempty"`
 }
 
+// Kind is what an alert is about. A cashbill's item has one alert slot: a
+// failure alert replaces an overdue one (the NTS result is then known), and
+// an overdue alert is raised only into an empty slot.
+type Kind string
+
 // The kinds of alert.
 const (
-	// KindFailure: the NTS rejected the receipt (stateCode 305).
-	KindFailure = "failure"
+	// KindFailure: the NTS rejected the receipt (stateCode 305); owed by
+	// the first authenticated 305 of a cashbill.
+	KindFailure Kind = "failure"
 	// KindOverdue: no NTS result arrived by the deadline.
-	KindOverdue = "overdue"
+	KindOverdue Kind = "overdue"
 	// KindDigest: one message listing the alerts of a storm (package alert's Digest).
-	KindDigest = "digest"
+	KindDigest Kind = "digest"
 )
 
 // ID is the stable id of a cashbill's alert of kind: "<itemKey>/<kind>".
-func ID(itemKey, kind string) string { return itemKey + "/" + kind }
+func ID(itemKey string, kind Kind) string { return itemKey + "/" + string(kind) }
 
 // KindOf is f's kind, KindFailure when it has none.
-func KindOf(f Failure) string {
+func KindOf(f Failure) Kind {
 	if f.Kind == "" {
 		return KindFailure
 	}

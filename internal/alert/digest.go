@@ -26,7 +26,7 @@ type DigestEntry struct {
 	ItemKey string `json:"itemKey"`
 	MgtKey  string `json:"mgtKey,omitempty"`
 	Code    string `json:"ntsresultCode,omitempty"`
-	Kind    string `json:"kind,omitempty"`
+	Kind    Kind   `json:"kind,omitempty"`
 }
 
 // DigestShown is how many entries the e-mail and Slack texts list; the JSON

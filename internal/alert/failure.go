@@ -23,7 +23,7 @@ const clipped = "…"
 // printable text of at most FieldLimit characters (see Clean). It is the one
 // place an alert is built from what a caller sent, so that no renderer
 // (email, SNS JSON, Slack) has to distrust its input.
-func FromEvent(ev cashbill.Event, mid, kind string) Failure {
+func FromEvent(ev cashbill.Event, mid string, kind Kind) Failure {
 	return Clean(Failure{
 		ItemKey: ev.ItemKey, FranchiseCorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey,
 		ConfirmNum: ev.ConfirmNum, TradeDate: ev.TradeDate, StateCode: ev.StateCode,
@@ -51,7 +51,7 @@ func Clean(f Failure) Failure {
 		d := *f.Digest
 		d.Entries = make([]DigestEntry, len(f.Digest.Entries))
 		for i, e := range f.Digest.Entries {
-			d.Entries[i] = DigestEntry{fieldText(e.ItemKey), fieldText(e.MgtKey), fieldText(e.Code), fieldText(e.Kind)}
+			d.Entries[i] = DigestEntry{fieldText(e.ItemKey), fieldText(e.MgtKey), fieldText(e.Code), Kind(fieldText(string(e.Kind)))}
 		}
 		f.Digest = &d
 	}

@@ -17,8 +17,8 @@ const DefaultRunbookURL = "docs/alerts.md"
 // Presentation is what a deployment adds to every alert it publishes, so
 // that the reader knows where it came from and where to look: the
 // environment (dev, prod), the business's display name, a runbook and a
-// CloudWatch Logs Insights link. The publishers (snsalert, consolealert)
-// stamp it on each alert; the Slack notifier reads it from the alert.
+// CloudWatch Logs Insights link. The outbox (package outbox) stamps it on
+// each alert it publishes; the Slack notifier reads it from the alert.
 type Presentation struct {
 	// Environment is the deployment's name, e.g. "prod"; empty: none shown.
 	Environment string
@@ -55,7 +55,7 @@ func (p Presentation) runbook(anchor string) string {
 }
 
 // runbookAnchor is the section of docs/alerts.md about an alert kind.
-func runbookAnchor(kind string) string {
+func runbookAnchor(kind Kind) string {
 	switch kind {
 	case KindOverdue:
 		return "nts-result-overdue"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Variable is one setting of the contract. Which are required is said in
@@ -47,8 +49,11 @@ const (
 	ArchiveRetentionDays    = "ARCHIVE_RETENTION_DAYS"
 )
 
-// Variables is every setting the webhook function reads.
-var Variables = []Variable{
+// Variables is every setting the webhook function reads: its own, then
+// those of every alert publisher (presentation, storms).
+var Variables = slices.Concat(webhookVariables, PresentationVariables, StormVariables)
+
+var webhookVariables = []Variable{
 	{Name: StateTable, Doc: "Required. DynamoDB table holding one item per cashbill (partition key itemKey)."},
 	{Name: AlertTopicARN, Doc: "Required. SNS topic that receives one message per NTS filing failure (stateCode 305)."},
 	{Name: AuthMode, Doc: "Required. `basic`, `apikey` or `none`, as set under Webhook 인증 on the POPBiLL site. `none` must be chosen explicitly and logs a warning at start."},
@@ -62,11 +67,6 @@ var Variables = []Variable{
 	{Name: ArchiveTable, Doc: "Required. DynamoDB table recording every delivery, accepted or refused (partition key id; package dynamoarchive)."},
 	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the archive (its TTL), 1 to 3650. Default 90."},
 	ObservabilityVariables[0], ObservabilityVariables[1],
-}
-
-func init() {
-	// Alerts read the same presentation settings wherever they are published.
-	Variables = append(Variables, PresentationVariables...)
 }
 
 // DefaultArchiveRetentionDays is ARCHIVE_RETENTION_DAYS when it is not set.
@@ -95,23 +95,11 @@ func ReadArchiveRetention(getenv func(string) string) (time.Duration, error) {
 	return time.Duration(days) * 24 * time.Hour, nil
 }
 
-// Rules are the webhook's request-checking settings. They have webhook.Rules'
-// fields, so a main converts them with webhook.Rules(r), which stops
-// compiling if the two part.
-type Rules struct {
-	Auth *auth.Verifier
-	// AllowedCorpNums, when not empty, are the only business numbers accepted.
-	AllowedCorpNums map[string]bool
-	// AllowedSources, when not empty, are the only caller addresses accepted.
-	AllowedSources       []netip.Prefix
-	CheckCorpNumChecksum bool
-}
-
-// ReadRules reads the request-checking settings. ssmAPI may be nil when
-// AUTH_CREDENTIAL_PARAM is not used. The second result is a warning to log
-// (AUTH_MODE=none), or "".
-func ReadRules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (Rules, string, error) {
-	var r Rules
+// ReadRules reads the webhook's request-checking settings. ssmAPI may be nil
+// when AUTH_CREDENTIAL_PARAM is not used. The second result is a warning to
+// log (AUTH_MODE=none), or "".
+func ReadRules(ctx context.Context, getenv func(string) string, ssmAPI SSMAPI) (webhook.Rules, string, error) {
+	var r webhook.Rules
 	mode, err := auth.ParseMode(getenv(AuthMode))
 	if err != nil {
 		return r, "", fmt.Errorf("%s %w", AuthMode, err)

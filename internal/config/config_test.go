@@ -15,6 +15,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
+	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Credentials used below; no error may repeat them.
@@ -65,7 +66,7 @@ func request(mode auth.Mode, credential string) func(string) string {
 }
 
 // assertVerifies checks that rules accept credential under mode, and only it.
-func assertVerifies(t *testing.T, rules config.Rules, mode auth.Mode, credential string) {
+func assertVerifies(t *testing.T, rules webhook.Rules, mode auth.Mode, credential string) {
 	t.Helper()
 	if rules.Auth == nil {
 		t.Fatal("Rules returned no verifier")

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 )
 
 // The settings of alert storms: above a number of failure alerts per
@@ -27,20 +29,9 @@ var StormVariables = []Variable{
 	{Name: AlertStormWindow, Doc: "The length of a storm window (a Go duration, windows aligned to the clock, at least `1m`). Default `10m`."},
 }
 
-func init() {
-	Variables = append(Variables, StormVariables...)
-	SweeperVariables = append(SweeperVariables, StormVariables...)
-}
-
-// Storm is the storm policy; Threshold 0 means no digests.
-type Storm struct {
-	Threshold int
-	Window    time.Duration
-}
-
-// ReadStorm reads the storm policy, with its defaults.
-func ReadStorm(getenv func(string) string) (Storm, error) {
-	s := Storm{Threshold: DefaultStormThreshold, Window: DefaultStormWindow}
+// ReadStorm reads the storm policy, with its defaults; Threshold 0 means no digests.
+func ReadStorm(getenv func(string) string) (outbox.StormPolicy, error) {
+	s := outbox.StormPolicy{Threshold: DefaultStormThreshold, Window: DefaultStormWindow}
 	if v := strings.TrimSpace(getenv(AlertStormThreshold)); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

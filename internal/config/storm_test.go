@@ -6,19 +6,20 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 )
 
 func TestReadStormHasDefaultsAndRefusesNonsense(t *testing.T) {
-	def := config.Storm{Threshold: 5, Window: 10 * time.Minute}
+	def := outbox.StormPolicy{Threshold: 5, Window: 10 * time.Minute}
 	cases := []struct {
 		name    string
 		env     map[string]string
-		want    config.Storm
+		want    outbox.StormPolicy
 		wantErr string
 	}{
 		{"unset is 5 per 10 minutes", nil, def, ""},
-		{"a threshold and a window", map[string]string{config.AlertStormThreshold: "20", config.AlertStormWindow: "30m"}, config.Storm{Threshold: 20, Window: 30 * time.Minute}, ""},
-		{"zero turns digests off", map[string]string{config.AlertStormThreshold: "0"}, config.Storm{Threshold: 0, Window: 10 * time.Minute}, ""},
+		{"a threshold and a window", map[string]string{config.AlertStormThreshold: "20", config.AlertStormWindow: "30m"}, outbox.StormPolicy{Threshold: 20, Window: 30 * time.Minute}, ""},
+		{"zero turns digests off", map[string]string{config.AlertStormThreshold: "0"}, outbox.StormPolicy{Threshold: 0, Window: 10 * time.Minute}, ""},
 		{"a negative threshold", map[string]string{config.AlertStormThreshold: "-1"}, def, config.AlertStormThreshold},
 		{"a window under a minute", map[string]string{config.AlertStormWindow: "30s"}, def, config.AlertStormWindow},
 		{"a window that is no duration", map[string]string{config.AlertStormWindow: "10"}, def, config.AlertStormWindow},

@@ -2,9 +2,12 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
 )
 
 // The sweeper's own settings; it reads STATE_TABLE and ALERT_TOPIC_ARN too.
@@ -14,8 +17,11 @@ const (
 	SweepBatch     = "SWEEP_BATCH"
 )
 
-// SweeperVariables is every setting the sweeper function reads.
-var SweeperVariables = []Variable{
+// SweeperVariables is every setting the sweeper function reads: its own,
+// then those of every alert publisher (storms, presentation).
+var SweeperVariables = slices.Concat(sweeperVariables, StormVariables, PresentationVariables)
+
+var sweeperVariables = []Variable{
 	{Name: StateTable, Doc: "Required. The webhook's state table, with its `due` index."},
 	{Name: AlertTopicARN, Doc: "Required. The alert topic the webhook publishes to."},
 	{Name: SweepThreshold, Doc: "How long an alert stays pending before the sweeper publishes it (a Go duration). Default `2m`, the webhook's lease."},
@@ -24,21 +30,10 @@ var SweeperVariables = []Variable{
 	ObservabilityVariables[0], ObservabilityVariables[1],
 }
 
-func init() { SweeperVariables = append(SweeperVariables, PresentationVariables...) }
-
-// Sweep is the sweeper's tuning; a main converts it with sweeper.Settings(s),
-// which stops compiling if the two part. Zero values mean the defaults.
-type Sweep struct {
-	Threshold time.Duration
-	Deadline  time.Duration
-	Batch     int
-	// MetricsNamespace is METRICS_NAMESPACE (ReadObservability).
-	MetricsNamespace string
-}
-
-// ReadSweep reads the sweeper's tuning; unset variables are left zero.
-func ReadSweep(getenv func(string) string) (Sweep, error) {
-	var s Sweep
+// ReadSweep reads the sweeper's tuning; unset variables are left zero
+// (the sweeper's defaults).
+func ReadSweep(getenv func(string) string) (sweeper.Settings, error) {
+	var s sweeper.Settings
 	var err error
 	if s.Threshold, err = duration(getenv, SweepThreshold); err != nil {
 		return s, err

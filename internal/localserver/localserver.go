@@ -104,37 +104,39 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 		closeStore()
 		return nil, err
 	}
-	stopSweeping, storms, policy, err := startSweeper(getenv, store, alerts, log)
+	settings, err := config.ReadOutbox(getenv)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	sweep, err := startSweeper(getenv, store, alerts, settings, log)
 	if err != nil {
 		closeStore()
 		return nil, err
 	}
 	announced, stopEvents, err := stateEvents(ctx, getenv, awsCfg, store, stdout, log)
 	if err != nil {
-		stopSweeping()
+		sweep.stop()
 		closeStore()
 		return nil, err
 	}
 	opts := []webhook.Option{webhook.WithArchive(rec, retention)}
-	if storms != nil {
-		opts = append(opts, webhook.WithStorms(storms, policy))
-	}
 	tokens, err := tokenLookup(getenv, awsCfg, store)
 	if err != nil {
 		stopEvents()
-		stopSweeping()
+		sweep.stop()
 		closeStore()
 		return nil, err
 	}
 	if tokens != nil {
 		opts = append(opts, webhook.WithBusinessTokens(business.NewResolver(tokens, nil)))
 	}
-	h := webhook.New(webhook.Rules(rules), announced, alerts, log, opts...)
+	h := webhook.New(rules, announced, sweep.outbox, log, opts...)
 	mux := http.NewServeMux()
 	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.Handle("POST /pbconnect/{token}", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))
-	return &Server{ServeMux: mux, close: func() { stopEvents(); stopSweeping(); closeStore() }}, nil
+	return &Server{ServeMux: mux, close: func() { stopEvents(); sweep.stop(); closeStore() }}, nil
 }
 
 // openStore opens the store STORE names and the delivery archive beside it
@@ -172,19 +174,15 @@ func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) 
 
 // alertSink is the publisher ALERTS names.
 func alertSink(getenv func(string) string, awsCfg aws.Config, stdout io.Writer) (alert.Publisher, error) {
-	pres, err := config.ReadPresentation(getenv)
-	if err != nil {
-		return nil, err
-	}
 	switch getenv("ALERTS") {
 	case "", "console":
-		return consolealert.New(stdout).WithPresentation(pres), nil
+		return consolealert.New(stdout), nil
 	case "sns":
 		topic, err := config.Required(getenv, config.AlertTopicARN)
 		if err != nil {
 			return nil, err
 		}
-		return snsalert.New(sns.NewFromConfig(awsCfg), topic).WithPresentation(pres), nil
+		return snsalert.New(sns.NewFromConfig(awsCfg), topic), nil
 	}
 	return nil, errors.New("ALERTS must be console or sns")
 }

@@ -7,39 +7,43 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
-// startSweeper runs the sweeper on store every SWEEP_INTERVAL until the
-// returned func is called (it waits for a run under way, so the store can be
-// closed after it). With SWEEP_INTERVAL=0 nothing runs. Each run logs its
-// own line; a failed run is retried at the next tick, as the schedule does.
-// storms is the store's storm windows when the sweeper runs and the store
-// keeps them: only then may the handler put alerts into digests, since only
-// the sweeper publishes those; otherwise nil.
-func startSweeper(getenv func(string) string, store state.Store, alerts alert.Publisher, log *slog.Logger) (stop func(), storms state.Storms, policy webhook.StormPolicy, err error) {
+// sweeping is the outbox the handler and the sweeper share, and how to stop
+// the sweeper.
+type sweeping struct {
+	outbox *outbox.Outbox
+	stop   func()
+}
+
+// startSweeper builds the outbox and runs the sweeper on store every
+// SWEEP_INTERVAL until stop is called (it waits for a run under way, so the
+// store can be closed after it). With SWEEP_INTERVAL=0 nothing runs. Each
+// run logs its own line; a failed run is retried at the next tick, as the
+// schedule does. The outbox routes alerts into storm digests only when the
+// sweeper runs and the store keeps storm windows, since only the sweeper
+// publishes digests.
+func startSweeper(getenv func(string) string, store state.Store, alerts alert.Publisher, settings outbox.Settings, log *slog.Logger) (sweeping, error) {
 	every, err := config.ReadSweepInterval(getenv)
 	if err != nil {
-		return nil, nil, policy, err
+		return sweeping{}, err
 	}
-	settings, err := config.ReadSweep(getenv)
+	sweep, err := config.ReadSweep(getenv)
 	if err != nil {
-		return nil, nil, policy, err
-	}
-	storm, err := config.ReadStorm(getenv)
-	if err != nil {
-		return nil, nil, policy, err
+		return sweeping{}, err
 	}
 	queues, ok := store.(state.Queues)
 	if every == 0 || !ok {
-		return func() {}, nil, policy, nil
+		return sweeping{outbox: outbox.New(store, alerts, nil, settings), stop: func() {}}, nil
 	}
-	sw := sweeper.New(store, queues, alerts, sweeper.Settings(settings), log)
-	if s, ok := store.(state.Storms); ok {
-		storms, policy = s, webhook.StormPolicy(storm)
-		sw = sw.WithStorms(storms, policy)
+	storms, _ := store.(outbox.Storms)
+	out := outbox.New(store, alerts, storms, settings)
+	sw := sweeper.New(queues, out, sweep, log)
+	if storms != nil {
+		sw = sw.WithStorms(storms)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -57,5 +61,5 @@ func startSweeper(getenv func(string) string, store state.Store, alerts alert.Pu
 		}
 	}()
 	log.Info("sweeper and overdue-result watchdog running on the local store", "every", every.String())
-	return func() { cancel(); <-done }, storms, policy, nil
+	return sweeping{outbox: out, stop: func() { cancel(); <-done }}, nil
 }

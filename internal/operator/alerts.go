@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -17,13 +18,13 @@ import (
 
 // PendingAlert is an alert owed and not yet published, as alerts lists it.
 type PendingAlert struct {
-	ItemKey   string    `json:"itemKey"`
-	Kind      string    `json:"kind"`
-	AlertID   string    `json:"alertId"`
-	CorpNum   string    `json:"corpNum,omitempty"`
-	MgtKey    string    `json:"mgtKey,omitempty"`
-	StateCode int       `json:"stateCode"`
-	OwedSince time.Time `json:"owedSince"`
+	ItemKey   string     `json:"itemKey"`
+	Kind      alert.Kind `json:"kind"`
+	AlertID   string     `json:"alertId"`
+	CorpNum   string     `json:"corpNum,omitempty"`
+	MgtKey    string     `json:"mgtKey,omitempty"`
+	StateCode int        `json:"stateCode"`
+	OwedSince time.Time  `json:"owedSince"`
 	// AgeSeconds is how long it has been owed.
 	AgeSeconds int64 `json:"ageSeconds"`
 	// LeaseOwner is who claimed it last (the webhook's request id, sweeper/...,
@@ -144,7 +145,7 @@ ITEMKEY shows it with its message id`)
 		return err
 	}
 	for _, it := range raised {
-		if it.AlertKind == state.AlertOverdue {
+		if it.AlertKind == alert.KindOverdue {
 			o.AlertsRaised = append(o.AlertsRaised, pendingAlert(it, now))
 		}
 	}
@@ -156,7 +157,7 @@ ITEMKEY shows it with its message id`)
 }
 
 func pendingAlert(it state.Item, now time.Time) PendingAlert {
-	kind := or(it.AlertKind, state.AlertFailure)
+	kind := cmp.Or(it.AlertKind, alert.KindFailure)
 	id := alert.ID(it.Event.ItemKey, kind)
 	if f, err := alert.Decode(it.AlertPayload); err == nil && len(it.AlertPayload) > 0 {
 		id = alert.IDOf(f)

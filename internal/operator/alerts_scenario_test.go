@@ -15,6 +15,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -47,8 +48,8 @@ func owedAndOverdue(t *testing.T, s site) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	up := webhook.New(webhook.Rules{Auth: v}, s.store, s.alerts, log, webhook.WithArchive(s.rec, 24*time.Hour))
-	down := webhook.New(webhook.Rules{Auth: v}, s.store, failingPublisher{}, log, webhook.WithArchive(s.rec, 24*time.Hour))
+	up := webhook.New(webhook.Rules{Auth: v}, s.store, outbox.New(s.store, s.alerts, nil, outbox.Settings{}), log, webhook.WithArchive(s.rec, 24*time.Hour))
+	down := webhook.New(webhook.Rules{Auth: v}, s.store, outbox.New(s.store, failingPublisher{}, nil, outbox.Settings{}), log, webhook.WithArchive(s.rec, 24*time.Hour))
 	pending, sent, held, awaiting, raised, known := statetest.ItemKey(), statetest.ItemKey(), statetest.ItemKey(),
 		statetest.ItemKey(), statetest.ItemKey(), statetest.ItemKey()
 	for i, c := range []struct {

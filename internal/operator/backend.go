@@ -23,6 +23,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/boltarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
@@ -74,7 +75,14 @@ type Backend struct {
 	Store state.Store
 	// Alerts publishes the alerts replays owe; nil on the local store,
 	// whose alerts are printed (Local).
-	Alerts    alert.Publisher
+	Alerts alert.Publisher
+	// Storms are the storm windows the outbox routes failure alerts
+	// through, as the deployment's does; nil: none.
+	Storms outbox.Storms
+	// Outbox is the deployment's alert settings (the environment, business
+	// names, runbook and logs links, the storm policy), for the alerts that
+	// replay and resend publish.
+	Outbox    outbox.Settings
 	Local     bool
 	Recorder  archive.Recorder
 	Retention time.Duration
@@ -113,6 +121,13 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 		t.StateTable, t.ArchiveTable, t.Topic = d.StateTable, d.ArchiveTable, d.Topic
 		settings = func(name string) string { return d.Settings[name] }
 	}
+	// The logs link's region is the deployment's, as Lambda sets it.
+	withRegion := func(name string) string {
+		if name == awsRegion {
+			return or(settings(name), cfg.Region)
+		}
+		return settings(name)
+	}
 	if t.StateTable == "" {
 		return nil, exit(ExitUsage, "name the state table too (--state-table or STATE_TABLE), or use --stack")
 	}
@@ -120,11 +135,16 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 	if err != nil {
 		return nil, err
 	}
+	alerts, err := config.ReadOutbox(withRegion)
+	if err != nil {
+		return nil, err
+	}
 	db := dynamodb.NewFromConfig(cfg)
+	queues := dynamostore.NewQueues(db, db, t.StateTable)
 	b := &Backend{
 		State: dynamostore.NewReader(db, t.StateTable), Archive: dynamoarchive.NewReader(db, t.ArchiveTable),
-		Queues: dynamostore.NewQueues(db, db, t.StateTable),
-		Store:  dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
+		Queues: queues, Storms: queues, Outbox: alerts,
+		Store: dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
 		Retention: retention, Getenv: settings, Close: func() {},
 	}
 	if t.Topic != "" {
@@ -187,10 +207,30 @@ func OpenLocal(path string, write bool, getenv func(string) string) (*Backend, e
 		db.Close()
 		return nil, err
 	}
-	return &Backend{
+	alerts, err := config.ReadOutbox(getenv)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	b := &Backend{
 		State: store, Archive: arch, Queues: store, Store: store, Recorder: arch, Retention: retention,
-		Local: true, Getenv: getenv, Close: func() { db.Close() },
-	}, nil
+		Outbox: alerts, Local: true, Getenv: getenv, Close: func() { db.Close() },
+	}
+	// As make run: storms go into digests only where its sweeper publishes them.
+	if every, err := config.ReadSweepInterval(getenv); err == nil && every > 0 {
+		b.Storms = store
+	}
+	return b, nil
+}
+
+// awsRegion is set by Lambda in the functions' environment.
+const awsRegion = "AWS_REGION"
+
+// outbox is the outbox replay and resend publish through, over store and
+// pub: the deployment's settings and storm windows, so that their alerts
+// read as the webhook's and the sweeper's do.
+func (b *Backend) outbox(store outbox.Slots, pub alert.Publisher) *outbox.Outbox {
+	return outbox.New(store, pub, b.Storms, b.Outbox)
 }
 
 func or(v, fallback string) string {

@@ -19,13 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/boltbusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 const businessesSummary = "client businesses: their week (--since 7d), and their Individual Webhook addresses: businesses add|list|revoke|rotate"
@@ -220,7 +220,7 @@ func businessAdd(ctx context.Context, e *Env, args []string) error {
 	defer s.close()
 	raw, t, err := business.Issue(ctx, s.store, corp, time.Now())
 	if err != nil {
-		return exit(ExitFailed, "the address could not be issued: %s", webhook.Cause(err))
+		return exit(ExitFailed, "the address could not be issued: %s", awserr.Cause(err))
 	}
 	return s.printIssued(e.Stdout, asJSON, IssuedAddress{CorpNum: corp, Name: s.names[corp], TokenID: t.ID(), URL: s.address(raw), Created: t.Created}, "")
 }
@@ -268,7 +268,7 @@ func businessList(ctx context.Context, e *Env, args []string) error {
 	defer s.close()
 	all, err := s.store.List(ctx)
 	if err != nil {
-		return exit(ExitFailed, "the token store could not be read: %s", webhook.Cause(err))
+		return exit(ExitFailed, "the token store could not be read: %s", awserr.Cause(err))
 	}
 	now := time.Now()
 	out := []TokenRecord{}
@@ -328,7 +328,7 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 			return exit(ExitUsage, "--corp: %s", err.Error())
 		}
 		if targets, err = business.OfBusiness(ctx, s.store, n, now); err != nil {
-			return exit(ExitFailed, "the token store could not be read: %s", webhook.Cause(err))
+			return exit(ExitFailed, "the token store could not be read: %s", awserr.Cause(err))
 		}
 		if len(targets) == 0 {
 			return exit(ExitNotFound, "business %s has no valid address to revoke", cashbill.FormatBusinessNumber(n))
@@ -337,7 +337,7 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 	for _, id := range ids {
 		found, err := business.Find(ctx, s.store, id)
 		if err != nil {
-			return exit(ExitFailed, "the token store could not be read: %s", webhook.Cause(err))
+			return exit(ExitFailed, "the token store could not be read: %s", awserr.Cause(err))
 		}
 		if len(found) != 1 {
 			return exit(ExitNotFound, "no single token with ID %s (%d match): businesses list shows the IDs", cashbill.Clip(id), len(found))
@@ -347,11 +347,11 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 	out := []TokenRecord{}
 	for _, t := range targets {
 		if err := s.store.Revoke(ctx, t.Hash, now); err != nil {
-			return exit(ExitFailed, "token %s could not be revoked: %s", t.ID(), webhook.Cause(err))
+			return exit(ExitFailed, "token %s could not be revoked: %s", t.ID(), awserr.Cause(err))
 		}
 		t, _, err := s.store.Get(ctx, t.Hash)
 		if err != nil {
-			return exit(ExitFailed, "the token store could not be read: %s", webhook.Cause(err))
+			return exit(ExitFailed, "the token store could not be read: %s", awserr.Cause(err))
 		}
 		out = append(out, s.record(t, now))
 	}
@@ -391,7 +391,7 @@ func businessRotate(ctx context.Context, e *Env, args []string) error {
 	now := time.Now()
 	raw, t, limited, err := business.Rotate(ctx, s.store, corp, overlap, now)
 	if err != nil {
-		return exit(ExitFailed, "the address could not be rotated: %s", webhook.Cause(err))
+		return exit(ExitFailed, "the address could not be rotated: %s", awserr.Cause(err))
 	}
 	a := IssuedAddress{CorpNum: corp, Name: s.names[corp], TokenID: t.ID(), URL: s.address(raw), Created: t.Created}
 	for _, l := range limited {

@@ -15,11 +15,11 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // BusinessWeek is one business's row of businesses --since: what arrived in
@@ -121,7 +121,7 @@ func weekOf(ctx context.Context, b *Backend, names map[string]string, from, to t
 
 	ds, err := b.Archive.Window(ctx, archive.Query{From: from, To: to, Limit: limit})
 	if err != nil {
-		return v, fmt.Errorf("the delivery archive could not be read: %s", webhook.Cause(err))
+		return v, fmt.Errorf("the delivery archive could not be read: %s", awserr.Cause(err))
 	}
 	v.Truncated = len(ds) >= limit
 	failed := map[string]bool{}
@@ -148,7 +148,7 @@ func weekOf(ctx context.Context, b *Backend, names map[string]string, from, to t
 
 	owed, err := b.Queues.Due(ctx, state.QueueAlert, to, queue)
 	if err != nil {
-		return v, fmt.Errorf("the state's alert queue could not be read: %s", webhook.Cause(err))
+		return v, fmt.Errorf("the state's alert queue could not be read: %s", awserr.Cause(err))
 	}
 	for _, it := range owed {
 		row(it.Event.BusinessNumber()).AlertsOwed++
@@ -160,7 +160,7 @@ func weekOf(ctx context.Context, b *Backend, names map[string]string, from, to t
 	deadline := cmp.Or(sweep.Deadline, sweeper.DefaultDeadline)
 	waiting, err := b.Queues.Due(ctx, state.QueueResult, to.Add(-deadline), queue)
 	if err != nil {
-		return v, fmt.Errorf("the state's result queue could not be read: %s", webhook.Cause(err))
+		return v, fmt.Errorf("the state's result queue could not be read: %s", awserr.Cause(err))
 	}
 	for _, it := range waiting {
 		// As alerts --overdue: the queue is left lazily.

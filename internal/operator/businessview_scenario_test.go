@@ -11,6 +11,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
@@ -29,8 +30,8 @@ func twoBusinessesWeek(t *testing.T, s site) {
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	rules := webhook.Rules{Auth: v, AllowedCorpNums: map[string]bool{corpA: true}}
-	up := webhook.New(rules, s.store, s.alerts, log, webhook.WithArchive(s.rec, 24*time.Hour))
-	down := webhook.New(rules, s.store, failingPublisher{}, log, webhook.WithArchive(s.rec, 24*time.Hour))
+	up := webhook.New(rules, s.store, outbox.New(s.store, s.alerts, nil, outbox.Settings{}), log, webhook.WithArchive(s.rec, 24*time.Hour))
+	down := webhook.New(rules, s.store, outbox.New(s.store, failingPublisher{}, nil, outbox.Settings{}), log, webhook.WithArchive(s.rec, 24*time.Hour))
 	issued, failed, other := statetest.ItemKey(), statetest.ItemKey(), statetest.ItemKey()
 	for _, c := range []struct {
 		h      *webhook.Handler

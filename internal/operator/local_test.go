@@ -13,7 +13,7 @@ import (
 
 func openLocal(t *testing.T, path string) *boltstore.Store {
 	t.Helper()
-	s, err := boltstore.Open(path)
+	s, err := boltstore.Open(path, boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
@@ -137,13 +138,15 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 			continue
 		}
 		rec := &capture{next: b.Recorder, of: d.ID, dry: dryRun}
-		var store state.Store = b.Store
 		dry := &dryStore{reader: b.State}
-		var pub alert.Publisher = alerts
+		var (
+			store state.Store = b.Store
+			out               = b.outbox(b.Store, alerts)
+		)
 		if dryRun {
-			store, pub = dry, noPublisher{}
+			store, out = dry, outbox.New(dry, noPublisher{}, nil, outbox.Settings{})
 		}
-		h := webhook.New(webhook.Rules(rules), store, pub, log, webhook.WithArchive(rec, b.Retention))
+		h := webhook.New(rules, store, out, log, webhook.WithArchive(rec, b.Retention))
 		resp, _ := h.Handle(ctx, request(d))
 		r.Status, r.Outcome, r.AlertOwed = resp.StatusCode, rec.got.Outcome, dry.alertOwed
 		r.ItemKey = or(r.ItemKey, rec.got.ItemKey)
@@ -177,7 +180,7 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 
 // replayRules are the webhook's rules for replays: the deployment's
 // allowlists, no credential check.
-func replayRules(ctx context.Context, getenv func(string) string) (config.Rules, error) {
+func replayRules(ctx context.Context, getenv func(string) string) (webhook.Rules, error) {
 	env := map[string]string{config.AuthMode: "none"}
 	for _, name := range []string{config.AllowedCorpNums, config.AllowedSourceIPs, config.CheckCorpNumChecksum} {
 		env[name] = getenv(name)

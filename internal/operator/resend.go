@@ -10,18 +10,20 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Resent is what alerts resend did (or, with --dry-run, would do).
 type Resent struct {
-	ItemKey string `json:"itemKey"`
-	Kind    string `json:"kind"`
+	ItemKey string     `json:"itemKey"`
+	Kind    alert.Kind `json:"kind"`
 	// Was is the alert's status before: sent (published again, under an
 	// alert id of its own) or pending (published now, as the sweeper would).
-	Was               string `json:"was"`
-	PreviousMessageID string `json:"previousMessageId,omitempty"`
+	Was               state.AlertStatus `json:"was"`
+	PreviousMessageID string            `json:"previousMessageId,omitempty"`
 	// AlertID is the id the publish carries.
 	AlertID   string    `json:"alertId"`
 	DryRun    bool      `json:"dryRun,omitempty"`
@@ -107,24 +109,25 @@ publisher holds right now is refused (exit 5); a cashbill with no alert too (exi
 		pub = consolealert.New(e.Stderr)
 	}
 
+	out := b.outbox(b.Store, pub)
 	if it.AlertStatus == state.AlertPending {
 		// Owed and not yet published: the same claim, publish and mark as
 		// the webhook and the sweeper, so that it is not published twice.
-		sent, err := webhook.Sender{Store: b.Store, Alerts: pub, Now: time.Now}.Send(ctx, key, owner)
+		sent, err := out.Send(ctx, key, owner)
 		switch {
 		case err != nil:
 			return exit(ExitFailed, "the alert of %s was not published (%s, %s): it is still owed", key, sent.Status, or(sent.Cause, "-"))
-		case sent.Status == state.HeldByAnother.String() || sent.Status == state.AlreadySent.String():
+		case sent.Status == outbox.HeldByAnother || sent.Status == outbox.AlreadySent:
 			return exit(ExitRefused, "the alert of %s was published or claimed by another publisher meanwhile (%s): look with status %s", key, sent.Status, key)
-		case sent.Status == state.NothingOwed.String():
+		case sent.Status == outbox.NothingOwed:
 			return exit(ExitNotFound, "cashbill %s no longer owes an alert", key)
 		}
 		r.MessageID = sent.MessageID
 	} else {
 		f.AlertID = r.AlertID
-		id, err := pub.Publish(ctx, f)
+		id, err := out.Publish(ctx, f)
 		if err != nil {
-			return exit(ExitFailed, "the alert of %s was not published (%s): nothing recorded", key, webhook.Cause(err))
+			return exit(ExitFailed, "the alert of %s was not published (%s): nothing recorded", key, awserr.Cause(err))
 		}
 		r.MessageID = id
 	}
@@ -148,7 +151,7 @@ publisher holds right now is refused (exit 5); a cashbill with no alert too (exi
 		return err
 	}
 	if recErr != nil {
-		return exit(ExitFailed, "published as %s, but its record in the archive failed (%s)", r.MessageID, webhook.Cause(recErr))
+		return exit(ExitFailed, "published as %s, but its record in the archive failed (%s)", r.MessageID, awserr.Cause(recErr))
 	}
 	return nil
 }
@@ -164,7 +167,7 @@ func printResent(e *Env, r Resent, asJSON bool) error {
 func printResentTable(w io.Writer, r Resent) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "itemKey\t%s\n", r.ItemKey)
-	was := r.Was
+	was := string(r.Was)
 	if r.PreviousMessageID != "" {
 		was += ", message id " + r.PreviousMessageID
 	}

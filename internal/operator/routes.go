@@ -19,10 +19,10 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 const routesSummary = "who gets a business's alerts: routes add|list|remove, e-mail (SNS filter policies) and Slack (SLACK_ROUTES_PARAM)"
@@ -229,7 +229,7 @@ func (s *routesSite) subscriptions(ctx context.Context) ([]subscription, error) 
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list the topic's subscriptions: %s", webhook.Cause(err))
+			return nil, fmt.Errorf("list the topic's subscriptions: %s", awserr.Cause(err))
 		}
 		for _, sub := range page.Subscriptions {
 			x := subscription{arn: aws.ToString(sub.SubscriptionArn), protocol: aws.ToString(sub.Protocol), endpoint: aws.ToString(sub.Endpoint)}
@@ -240,7 +240,7 @@ func (s *routesSite) subscriptions(ctx context.Context) ([]subscription, error) 
 			}
 			attrs, err := s.sns.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn})
 			if err != nil {
-				return nil, fmt.Errorf("read subscription %s: %s", x.arn, webhook.Cause(err))
+				return nil, fmt.Errorf("read subscription %s: %s", x.arn, awserr.Cause(err))
 			}
 			x.corp, x.excludes = readPolicy(attrs.Attributes["FilterPolicy"])
 			out = append(out, x)
@@ -304,7 +304,7 @@ func (s *routesSite) reconcile(ctx context.Context) (int, error) {
 		}
 		if _, err := s.sns.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{SubscriptionArn: aws.String(sub.arn),
 			AttributeName: aws.String("FilterPolicy"), AttributeValue: aws.String(catchAllPolicy(want))}); err != nil {
-			return n, fmt.Errorf("update the catch-all %s: %s", sub.endpoint, webhook.Cause(err))
+			return n, fmt.Errorf("update the catch-all %s: %s", sub.endpoint, awserr.Cause(err))
 		}
 		n++
 	}
@@ -328,7 +328,7 @@ func (s *routesSite) addEmail(ctx context.Context, e *Env, corp, addr string) er
 		return exit(ExitFailed, "SNS refused the subscription of %s (%s): is the address already subscribed with another route? routes list shows it; remove that one first", addr, api.ErrorCode())
 	}
 	if err != nil {
-		return exit(ExitFailed, "subscribe %s: %s", addr, webhook.Cause(err))
+		return exit(ExitFailed, "subscribe %s: %s", addr, awserr.Cause(err))
 	}
 	updated, err := s.reconcile(ctx)
 	if err != nil {
@@ -356,7 +356,7 @@ func (s *routesSite) removeEmail(ctx context.Context, e *Env, corp, addr string)
 			continue
 		}
 		if _, err := s.sns.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(sub.arn)}); err != nil {
-			return exit(ExitFailed, "unsubscribe %s: %s", addr, webhook.Cause(err))
+			return exit(ExitFailed, "unsubscribe %s: %s", addr, awserr.Cause(err))
 		}
 		removed++
 	}
@@ -386,7 +386,7 @@ func (s *routesSite) slackRoutes(ctx context.Context) (map[string]string, error)
 		return map[string]string{}, nil
 	}
 	if err != nil {
-		return nil, exit(ExitFailed, "read SSM parameter %s: %s", s.param, webhook.Cause(err))
+		return nil, exit(ExitFailed, "read SSM parameter %s: %s", s.param, awserr.Cause(err))
 	}
 	routes, err := config.ParseSlackRoutes(aws.ToString(out.Parameter.Value))
 	if err != nil {
@@ -416,7 +416,7 @@ func (s *routesSite) changeSlack(ctx context.Context, e *Env, add bool, corp, ho
 		in.KeyId = aws.String(s.paramKey)
 	}
 	if _, err := s.ssm.PutParameter(ctx, in); err != nil {
-		return exit(ExitFailed, "write SSM parameter %s: %s", s.param, webhook.Cause(err))
+		return exit(ExitFailed, "write SSM parameter %s: %s", s.param, awserr.Cause(err))
 	}
 	verb := "now go to the channel of " + maskHook(hook)
 	if !add {

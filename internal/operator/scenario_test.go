@@ -17,6 +17,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -79,7 +80,7 @@ func refusedThenReplayed(t *testing.T, s site) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := webhook.New(webhook.Rules{Auth: v}, s.store, s.alerts, slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	h := webhook.New(webhook.Rules{Auth: v}, s.store, outbox.New(s.store, s.alerts, nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		webhook.WithArchive(s.rec, 24*time.Hour))
 	for _, c := range []struct {
 		mid, body, cred string

@@ -7,12 +7,13 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Deployment is what --stack finds: the tables and topic (the stack's
-// outputs) and the settings the replayed handler's rules read (its parameters).
+// outputs) and the settings the replayed handler's rules and the outbox read
+// (its parameters, and the webhook's log group, which alerts link to).
 type Deployment struct {
 	StateTable, ArchiveTable, Topic string
 	Settings                        map[string]string
@@ -24,7 +25,15 @@ var stackSettings = map[string]string{
 	"AllowedSourceIps":     config.AllowedSourceIPs,
 	"CheckCorpNumChecksum": config.CheckCorpNumChecksum,
 	"ArchiveRetentionDays": config.ArchiveRetentionDays,
+	"EnvironmentName":      config.EnvironmentName,
+	"BusinessNames":        config.BusinessNames,
+	"AlertRunbookUrl":      config.AlertRunbookURL,
+	"AlertStormThreshold":  config.AlertStormThreshold,
+	"AlertStormWindow":     config.AlertStormWindow,
 }
+
+// logGroupOutput is the output naming the webhook's log group (ALERT_LOG_GROUP).
+const logGroupOutput = "WebhookLogGroupName"
 
 // resolveStack reads stack name's outputs and parameters. Its errors are
 // for people: a missing stack is ExitNotFound, and an AWS failure names
@@ -38,7 +47,7 @@ func resolveStack(ctx context.Context, api CloudFormationAPI, name string) (Depl
 	case errors.As(err, new(*exitError)):
 		return Deployment{}, err
 	case err != nil:
-		return Deployment{}, exit(ExitFailed, "describe stack %s: %s", name, webhook.Cause(err))
+		return Deployment{}, exit(ExitFailed, "describe stack %s: %s", name, awserr.Cause(err))
 	}
 	d := Deployment{StateTable: out["StateTableName"], ArchiveTable: out["ArchiveTableName"], Topic: out["AlertTopicArn"],
 		Settings: map[string]string{}}
@@ -49,7 +58,12 @@ func resolveStack(ctx context.Context, api CloudFormationAPI, name string) (Depl
 		return Deployment{}, exit(ExitFailed, "stack %s has no StateTableName output: is it this receiver's stack?", name)
 	}
 	for param, setting := range stackSettings {
-		d.Settings[setting] = params[param]
+		if v, ok := params[param]; ok {
+			d.Settings[setting] = v
+		}
+	}
+	if g := out[logGroupOutput]; g != "" {
+		d.Settings[config.AlertLogGroup] = g
 	}
 	return d, nil
 }

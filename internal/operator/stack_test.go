@@ -76,7 +76,7 @@ func TestStackResolution(t *testing.T) {
 			api: found(stack(outputs, params)),
 			want: Deployment{StateTable: "popbill-state", ArchiveTable: "popbill-archive", Topic: outputs["AlertTopicArn"],
 				Settings: map[string]string{config.AllowedSourceIPs: params["AllowedSourceIps"], config.AllowedCorpNums: "6798700433",
-					config.CheckCorpNumChecksum: "true", config.ArchiveRetentionDays: "30"}}},
+					config.CheckCorpNumChecksum: "true", config.ArchiveRetentionDays: "30", config.EnvironmentName: "prod"}}},
 		{name: "a stack without the archive says to deploy a newer version",
 			api: found(stack(without(outputs, "ArchiveTableName"), params)), wantCode: ExitFailed, wantMsg: "ArchiveTableName"},
 		{name: "a stack without the state table output is not taken for a usage error",

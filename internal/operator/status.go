@@ -71,7 +71,7 @@ func alertOf(it *state.Item, now time.Time) AlertStatus {
 	case now.Sub(it.ReceivedAt) > OverdueAfter:
 		return AlertStatus{Status: "overdue", OwedSince: it.ReceivedAt}
 	default:
-		return AlertStatus{Status: it.AlertStatus, OwedSince: it.ReceivedAt}
+		return AlertStatus{Status: string(it.AlertStatus), OwedSince: it.ReceivedAt}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -117,7 +118,7 @@ func (p *popbill) send(req events.APIGatewayV2HTTPRequest) (status int) {
 func sweep(t testing.TB, c *clock, publisher alert.Publisher) sweeper.Report {
 	t.Helper()
 	c.advance(popbillInterval)
-	sw := sweeper.New(c, c, publisher, sweeper.Settings{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	sw := sweeper.New(c, outbox.New(c, publisher, nil, outbox.Settings{}), sweeper.Settings{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	rep, err := sw.Run(context.Background(), c.now())
 	if err != nil && !errors.Is(err, sweeper.ErrFailed) {
 		t.Fatal(err)
@@ -131,7 +132,7 @@ func newHandler(t testing.TB, store state.Store, publisher alert.Publisher, log 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return webhook.New(webhook.Rules{Auth: v}, store, publisher, slog.New(slog.NewJSONHandler(log, nil)))
+	return webhook.New(webhook.Rules{Auth: v}, store, outbox.New(store, publisher, nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(log, nil)))
 }
 
 // itemKey is the n-th cashbill of a run: 18 digits.

@@ -225,7 +225,7 @@ func storm(t *testing.T, target stormTarget, seed uint64) stormFigures {
 		t.Errorf("%d duplicate publishes, more than the %d injected faults that open a duplicate window", fig.duplicates, w)
 	}
 	for id := range ids {
-		if !strings.HasSuffix(id, "/"+alert.KindFailure) && !strings.HasSuffix(id, "/"+alert.KindOverdue) {
+		if !strings.HasSuffix(id, "/"+string(alert.KindFailure)) && !strings.HasSuffix(id, "/"+string(alert.KindOverdue)) {
 			t.Errorf("unknown alert id %q", id)
 		}
 	}
@@ -236,7 +236,7 @@ func storm(t *testing.T, target stormTarget, seed uint64) stormFigures {
 }
 
 func TestStormOnTheEmbeddedStoreLosesNothing(t *testing.T) {
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}

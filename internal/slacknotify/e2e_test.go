@@ -22,6 +22,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -54,7 +55,7 @@ func TestNTSFailureReachesSlackOnceAndEmailReadsAsSpecified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := webhook.New(webhook.Rules{Auth: v}, dynamostore.New(client, table), snsalert.New(rec, sub.TopicARN), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h := webhook.New(webhook.Rules{Auth: v}, dynamostore.New(client, table), outbox.New(dynamostore.New(client, table), snsalert.New(rec, sub.TopicARN), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 
 	const itemKey = "022122116191200305"
 	body := `{"corpNum":"6798700433","franchiseCorpNum":"6798700433","itemKey":"` + itemKey + `","tradeDate":"20221221","confirmNum":"TB0001146","ntssendDT":"20221222000000","ntsresultDT":"20221222100033","ntsresultCode":"TS4","stateCode":305,"stateDT":"20221222100033","issueDT":"20221221161912","mgtKey":"20221221-001","eventDT":"20221222100033","eventType":"NTS","interOPYN":true}`

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 )
 
 type entry struct {
@@ -25,17 +27,18 @@ var _ Ledger = (*MemoryLedger)(nil)
 func NewMemoryLedger() *MemoryLedger { return &MemoryLedger{entries: map[string]entry{}} }
 
 // Claim implements Ledger.
-func (m *MemoryLedger) Claim(_ context.Context, id, owner string, now time.Time, lease time.Duration) (Claim, error) {
+func (m *MemoryLedger) Claim(_ context.Context, id, owner string, now time.Time, d time.Duration) (Claim, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.entries[id]
 	switch {
 	case ok && e.posted:
 		return Claim{Posted: true}, nil
-	case ok && e.owner != owner && now.Before(e.until):
+	case ok && (lease.Lease{Owner: e.owner, Until: e.until}).HeldAgainst(owner, now):
 		return Claim{HeldUntil: e.until}, nil
 	}
-	m.entries[id] = entry{owner: owner, until: now.Add(lease)}
+	l := lease.Take(owner, now, d)
+	m.entries[id] = entry{owner: l.Owner, until: l.Until}
 	return Claim{Claimed: true}, nil
 }
 

@@ -6,6 +6,12 @@
 // a newer state), and an alert, once owed, stays owed until one publisher has
 // claimed it and recorded its success (nothing lost, nothing paged twice).
 //
+// The alert slot lives on the cashbill's own item because Apply records a
+// 305's alert in the same conditional write as its state: no crash between
+// two writes can lose it. The rest of an alert's life (leases, storms,
+// digests) is package outbox's; the adapters keep its storm windows in the
+// same table or file.
+//
 // Adapters: dynamostore (production) and boltstore (embedded, for make run).
 // Both pass the contract in statetest.
 package state
@@ -15,6 +21,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 )
 
@@ -31,27 +38,22 @@ const (
 	Stale Outcome = "stale"
 )
 
-// Alert statuses kept on an item.
-const (
-	AlertPending = "pending"
-	AlertSent    = "sent"
-)
+// AlertStatus is where an item's alert slot is in its life: pending
+// (owed; claimed under a lease while a publisher has it), digested (a
+// storm window's digest carries it), then sent.
+type AlertStatus string
 
-// Alert kinds. An item has one alert slot: a failure alert replaces an
-// overdue one (the NTS result is then known), and an overdue alert is raised
-// only into an empty slot.
+// The statuses of an item's alert slot; empty: no alert.
 const (
-	// AlertFailure is owed by the first authenticated 305 of a cashbill.
-	AlertFailure = "failure"
-	// AlertOverdue is owed by a cashbill that waited too long for its NTS result.
-	AlertOverdue = "overdue"
+	AlertPending AlertStatus = "pending"
+	AlertSent    AlertStatus = "sent"
 )
 
 // FailureRecorded reports whether an item with this alert slot already owes
 // or has sent its failure alert. A slot with a status and no kind is a
 // failure alert stored before kinds existed.
-func FailureRecorded(kind, status string) bool {
-	return status != "" && kind != AlertOverdue
+func FailureRecorded(kind alert.Kind, status AlertStatus) bool {
+	return status != "" && kind != alert.KindOverdue
 }
 
 // Delivery is one accepted delivery, as Apply takes it.
@@ -96,8 +98,8 @@ type Item struct {
 	ReceivedAt time.Time      `json:"receivedAt"`
 	// Body is the raw body of the delivery that set the state: always one JSON object.
 	Body           json.RawMessage `json:"body"`
-	AlertKind      string          `json:"alertKind,omitempty"`
-	AlertStatus    string          `json:"alertStatus,omitempty"`
+	AlertKind      alert.Kind      `json:"alertKind,omitempty"`
+	AlertStatus    AlertStatus     `json:"alertStatus,omitempty"`
 	AlertMessageID string          `json:"alertMessageId,omitempty"`
 	AlertSentAt    time.Time       `json:"alertSentAt,omitzero"`
 	// AlertLeaseOwner and AlertLeaseUntil are the claim on a pending alert

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
 )
@@ -46,7 +47,7 @@ func TestEveryRunWritesItsMetricsOnItsLine(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				e := newEnv(t)
 				logs := &bytes.Buffer{}
-				s := sweeper.New(e.store, e.store, e.publisher, sweeper.Settings{MetricsNamespace: "PopbillWebhookTest"}, slog.New(slog.NewJSONHandler(logs, nil)))
+				s := sweeper.New(e.store, outbox.New(e.store, e.publisher, nil, outbox.Settings{}), sweeper.Settings{MetricsNamespace: "PopbillWebhookTest"}, slog.New(slog.NewJSONHandler(logs, nil)))
 				at := tc.setup(t, e)
 				_, _ = s.Run(context.Background(), at)
 				var line map[string]any

@@ -3,13 +3,15 @@ package sweeper_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
+	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
 )
 
 // A batch of 200 receipts of one business rejected within 15 minutes, each
@@ -27,12 +29,13 @@ func TestAStormOf200FailuresSendsTheThresholdThenOneDigestPerWindow(t *testing.T
 		)
 		ctx := context.Background()
 		e := newEnv(t)
-		policy := webhook.StormPolicy{Threshold: threshold, Window: window}
-		sw := e.sweeper.WithStorms(e.store, policy)
+		settings := outbox.Settings{Storm: outbox.StormPolicy{Threshold: threshold, Window: window}}
+		sw := sweeper.New(e.store, outbox.New(e.store, e.publisher, e.store, settings), sweeper.Settings{},
+			slog.New(slog.NewJSONHandler(e.logs, nil))).WithStorms(e.store)
 		corp := statetest.CorpNum()
 		start := time.Date(2025, 11, 27, 10, 0, 0, 0, kst)
 		now := start
-		sender := webhook.Sender{Store: e.store, Alerts: e.publisher, Now: func() time.Time { return now }, Storms: e.store, Storm: policy}
+		sender := outbox.New(e.store, e.publisher, e.store, settings).WithClock(func() time.Time { return now })
 
 		var keys []string
 		nextSweep := start.Add(5 * time.Minute)
@@ -51,7 +54,7 @@ func TestAStormOf200FailuresSendsTheThresholdThenOneDigestPerWindow(t *testing.T
 			d.Event.MgtKey, d.Event.NTSResultCode = fmt.Sprintf("storm-%03d", i), []string{"TS4", "TS1"}[i%2]
 			d.ReceivedAt = now
 			d.Alert = alert.Encode(alert.FromEvent(d.Event, d.MID, alert.KindFailure))
-			d.AlertOwner, d.AlertLeaseUntil = "delivery-"+key, now.Add(webhook.AlertLease)
+			d.AlertOwner, d.AlertLeaseUntil = "delivery-"+key, now.Add(outbox.Lease)
 			res, err := e.store.Apply(ctx, d)
 			if err != nil || !res.AlertClaimed {
 				t.Fatalf("Apply(%d) = %+v, %v; want the alert claimed", i, res, err)
@@ -62,7 +65,7 @@ func TestAStormOf200FailuresSendsTheThresholdThenOneDigestPerWindow(t *testing.T
 		}
 		// POPBiLL retries every delivery: nothing is published again.
 		for _, key := range keys {
-			if sent, err := sender.Send(ctx, key, "retry-"+key); err != nil || sent.Status == webhook.AlertPublished {
+			if sent, err := sender.Send(ctx, key, "retry-"+key); err != nil || sent.Status == outbox.Published {
 				t.Fatalf("retried delivery of %s = %+v, %v; want nothing published", key, sent, err)
 			}
 		}

@@ -8,7 +8,7 @@
 //   - the alert queue: every alert still pending Threshold after it became
 //     owed (its delivery crashed, SNS was down past POPBiLL's retries, a lease
 //     expired) is published exactly as the webhook does: the same claim,
-//     publish and mark (webhook.Sender);
+//     publish and mark (package outbox);
 //   - the result queue: every issued cashbill with no NTS result Deadline
 //     after midnight KST of its issue date gets one "NTS result overdue"
 //     alert, published the same way; a cashbill that has its result leaves
@@ -25,15 +25,16 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Defaults of Settings.
 const (
-	// DefaultThreshold is the webhook's lease: an alert pending longer was
+	// DefaultThreshold is the outbox's lease: an alert pending longer was
 	// not published by the delivery that owed it.
-	DefaultThreshold = webhook.AlertLease
+	DefaultThreshold = outbox.Lease
 	// DefaultDeadline, from midnight KST of the issue date, is 18:00 KST on
 	// the second day after issue. A receipt issued before 17:00 gets its NTS
 	// result around 14:00 the next day.
@@ -68,21 +69,22 @@ func (s Settings) withDefaults() Settings {
 // Sweeper runs the sweep.
 type Sweeper struct {
 	queues   state.Queues
-	sender   webhook.Sender
+	outbox   *outbox.Outbox
 	settings Settings
 	log      *slog.Logger
 	// storms, when set, holds the storm windows whose digests it publishes (WithStorms).
-	storms state.Storms
+	storms outbox.Storms
 }
 
-// New returns a sweeper. store and queues are usually the same adapter.
-func New(store state.Store, queues state.Queues, alerts alert.Publisher, settings Settings, log *slog.Logger) *Sweeper {
-	if store == nil || queues == nil || alerts == nil || log == nil {
-		panic("sweeper.New: store, queues, alerts and log are required")
+// New returns a sweeper that finds what is due in queues and publishes it
+// through out.
+func New(queues state.Queues, out *outbox.Outbox, settings Settings, log *slog.Logger) *Sweeper {
+	if queues == nil || out == nil || log == nil {
+		panic("sweeper.New: queues, out and log are required")
 	}
 	return &Sweeper{
 		queues:   queues,
-		sender:   webhook.Sender{Store: store, Alerts: alerts, Now: time.Now},
+		outbox:   out,
 		settings: settings.withDefaults(),
 		log:      log,
 	}
@@ -121,23 +123,23 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 		causes[cause]++
 	}
 	send := func(itemKey string) {
-		sent, err := s.sender.Send(ctx, itemKey, owner)
+		sent, err := s.outbox.Send(ctx, itemKey, owner)
 		switch {
 		case err != nil:
 			failed(sent.Cause)
-		case sent.Status == webhook.AlertPublished || sent.Status == webhook.AlertPublishedUnrecorded:
+		case sent.Status == outbox.Published || sent.Status == outbox.PublishedUnrecorded:
 			rep.Published++
 		default:
 			rep.Skipped++
 		}
-		if err != nil || sent.Status == webhook.AlertPublishedUnrecorded {
+		if err != nil || sent.Status == outbox.PublishedUnrecorded {
 			s.log.WarnContext(ctx, "alert", "itemKey", itemKey, "alertId", sent.AlertID, "alert", sent.Status, "cause", sent.Cause)
 		}
 	}
 
 	pending, err := s.queues.Due(ctx, state.QueueAlert, now.Add(-s.settings.Threshold), s.settings.Batch)
 	if err != nil {
-		failed(webhook.Cause(err))
+		failed(awserr.Cause(err))
 	}
 	rep.Found += len(pending)
 	rep.Pending = len(pending)
@@ -145,11 +147,19 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 		send(it.Event.ItemKey)
 	}
 
-	s.sweepDigests(ctx, now, owner, &rep, failed)
+	if s.storms != nil {
+		d := s.outbox.PublishDigests(ctx, s.storms, now, owner, s.settings.Batch)
+		rep.Found += d.Found
+		rep.Published += d.Published
+		rep.Skipped += d.Skipped
+		for _, c := range d.Failed {
+			failed(c)
+		}
+	}
 
 	waiting, err := s.queues.Due(ctx, state.QueueResult, now.Add(-s.settings.Deadline), s.settings.Batch)
 	if err != nil {
-		failed(webhook.Cause(err))
+		failed(awserr.Cause(err))
 	}
 	rep.Found += len(waiting)
 	for _, it := range waiting {
@@ -157,7 +167,7 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 		out, err := s.queues.RaiseOverdue(ctx, it.Event.ItemKey, alert.Encode(f), now)
 		switch {
 		case err != nil:
-			failed(webhook.Cause(err))
+			failed(awserr.Cause(err))
 		case out == state.OverdueRaised:
 			rep.OverdueRaised++
 			send(it.Event.ItemKey)

@@ -14,6 +14,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/alerttest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
@@ -30,7 +31,7 @@ type adapters struct {
 // adapterSets: the integration tag adds DynamoDB (the template's table and
 // due index) and SNS on moto_server.
 var adapterSets = []adapters{{"bbolt-console", func(t *testing.T) (statetest.Adapter, alert.Publisher, func(t *testing.T) []alert.Failure) {
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func each(t *testing.T, test func(t *testing.T, newEnv func(t *testing.T) *env))
 				var pub alert.Publisher
 				e.store, pub, e.delivered = set.open(t)
 				e.publisher = &failing{next: pub}
-				e.sweeper = sweeper.New(e.store, e.store, e.publisher, sweeper.Settings{}, slog.New(slog.NewJSONHandler(e.logs, nil)))
+				e.sweeper = sweeper.New(e.store, outbox.New(e.store, e.publisher, nil, outbox.Settings{}), sweeper.Settings{}, slog.New(slog.NewJSONHandler(e.logs, nil)))
 				return e
 			})
 		})

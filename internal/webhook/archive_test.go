@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archivetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/boltarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -28,7 +29,7 @@ import (
 // integration tag adds DynamoDB (archive_integration_test.go).
 var archiveSets = map[string]func(t *testing.T) archivetest.Adapter{
 	"bbolt": func(t *testing.T) archivetest.Adapter {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+		s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ type archiving struct {
 
 func newArchiving(t *testing.T, arch archivetest.Adapter, rec archive.Recorder, credentials ...string) *archiving {
 	t.Helper()
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func newArchiving(t *testing.T, arch archivetest.Adapter, rec archive.Recorder, 
 		t.Fatal(err)
 	}
 	a := &archiving{arch: arch, logs: &lockedBuffer{}}
-	a.h = webhook.New(webhook.Rules{Auth: v}, s, consolealert.New(&lockedBuffer{}), slog.New(slog.NewJSONHandler(a.logs, nil)),
+	a.h = webhook.New(webhook.Rules{Auth: v}, s, outbox.New(s, consolealert.New(&lockedBuffer{}), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(a.logs, nil)),
 		webhook.WithArchive(rec, 90*24*time.Hour))
 	return a
 }

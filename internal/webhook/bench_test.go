@@ -10,6 +10,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
@@ -33,7 +34,7 @@ func BenchmarkHandle(b *testing.B) {
 			}
 			defer store.Close()
 			v, _ := auth.New(auth.Basic, credential)
-			h := webhook.New(webhook.Rules{Auth: v}, store, consolealert.New(io.Discard), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+			h := webhook.New(webhook.Rules{Auth: v}, store, outbox.New(store, consolealert.New(io.Discard), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			ctx := context.Background()
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {

@@ -17,6 +17,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/boltbusiness"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
@@ -61,7 +62,7 @@ func newIndividual(t *testing.T, rules func(*webhook.Rules)) *individual {
 	if rules != nil {
 		rules(&r)
 	}
-	in.h = webhook.New(r, s, consolealert.New(&lockedBuffer{}), slog.New(slog.NewJSONHandler(in.logs, nil)),
+	in.h = webhook.New(r, s, outbox.New(s, consolealert.New(&lockedBuffer{}), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(in.logs, nil)),
 		webhook.WithArchive(arch, 0), webhook.WithBusinessTokens(business.NewResolver(tokens, func() time.Time { return in.now })))
 	return in
 }
@@ -251,7 +252,7 @@ func TestWithoutATokenStoreEveryTokenIsUnknown(t *testing.T) {
 	}
 	defer s.Close()
 	v, _ := auth.New(auth.Basic, credential)
-	h := webhook.New(webhook.Rules{Auth: v}, s, consolealert.New(&lockedBuffer{}), slog.New(slog.NewJSONHandler(&lockedBuffer{}, nil)))
+	h := webhook.New(webhook.Rules{Auth: v}, s, outbox.New(s, consolealert.New(&lockedBuffer{}), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(&lockedBuffer{}, nil)))
 	never, _ := business.NewToken()
 	resp, err := h.Handle(context.Background(), toAddress(never, request("m", body("022122116191200507", 300, nil), nil)))
 	if err != nil || resp.StatusCode != 401 || resp.Body != webhook.UnknownTokenMessage {

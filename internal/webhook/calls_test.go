@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // countingStore names each store call it passes on, in order.
@@ -84,8 +84,8 @@ func TestAnOwedAlertIsPublishedWithTheFewestStoreCalls(t *testing.T) {
 			if l.alerts.String() == "" {
 				t.Error("no alert published")
 			}
-			if line := l.lastLog(t); line["alert"] != webhook.AlertPublished {
-				t.Errorf("request line alert=%v, want %q", line["alert"], webhook.AlertPublished)
+			if line := l.lastLog(t); line["alert"] != string(outbox.Published) {
+				t.Errorf("request line alert=%v, want %q", line["alert"], outbox.Published)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
@@ -33,7 +34,7 @@ func (nullStore) ClaimAlert(context.Context, string, string, time.Time, time.Dur
 // dynamostore's BenchmarkBuildWrite.
 func BenchmarkCorePath(b *testing.B) {
 	v, _ := auth.New(auth.Basic, credential)
-	h := webhook.New(webhook.Rules{Auth: v}, nullStore{}, consolealert.New(io.Discard), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h := webhook.New(webhook.Rules{Auth: v}, nullStore{}, outbox.New(nullStore{}, consolealert.New(io.Discard), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	req := sample(b, "02-nts-304.json", nil, nil)
 	ctx := context.Background()
 	b.ReportAllocs()

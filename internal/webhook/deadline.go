@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 )
 
 // MaxDeadlineMargin is the most time kept back from AWS calls at the end of
@@ -37,12 +39,7 @@ func deadlines(ctx context.Context, now time.Time) (context.Context, context.Can
 }
 
 // followUp is the context of a write that must run even though the request's
-// context was cancelled or cut, bounded by the follow-up deadline when the
-// invocation has one.
+// context was cancelled or cut (outbox.FollowUp).
 func followUp(ctx context.Context, by time.Time) (context.Context, context.CancelFunc) {
-	ctx = context.WithoutCancel(ctx)
-	if by.IsZero() {
-		return ctx, func() {}
-	}
-	return context.WithDeadline(ctx, by)
+	return outbox.FollowUp(ctx, by)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/faultproxy"
 	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -47,7 +48,7 @@ func TestFaultClaimAnswerLostAfterCommitStillDeliversTheAlert(t *testing.T) {
 	store := dynamostore.New(db, table)
 	v, _ := auth.New(auth.Basic, credential)
 	logs := &lockedBuffer{}
-	h := webhook.New(webhook.Rules{Auth: v}, store, snsalert.New(sub.SNS, sub.TopicARN), slog.New(slog.NewJSONHandler(logs, nil)))
+	h := webhook.New(webhook.Rules{Auth: v}, store, outbox.New(store, snsalert.New(sub.SNS, sub.TopicARN), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(logs, nil)))
 
 	req := sample(t, "05-nts-305-failure.json", nil, nil)
 	resp, _ := h.Handle(context.Background(), req)

@@ -14,6 +14,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -38,7 +39,7 @@ type local struct {
 // the store or the publisher.
 func newLocal(tb testing.TB, wrap func(state.Store, alert.Publisher) (state.Store, alert.Publisher)) *local {
 	tb.Helper()
-	s, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(tb.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func newLocal(tb testing.TB, wrap func(state.Store, alert.Publisher) (state.Stor
 	if wrap != nil {
 		store, pub = wrap(store, pub)
 	}
-	l.h = webhook.New(webhook.Rules{Auth: v}, store, pub, slog.New(slog.NewJSONHandler(l.logs, nil)))
+	l.h = webhook.New(webhook.Rules{Auth: v}, store, outbox.New(store, pub, nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(l.logs, nil)))
 	return l
 }
 

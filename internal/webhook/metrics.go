@@ -9,6 +9,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/emf"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -61,16 +62,16 @@ var ReasonCodes = map[Kind]string{
 	Internal:         "internal",
 }
 
-// AlertOutcomes are the values of alertOutcome, from what Sender.Send did.
+// AlertOutcomes are the values of alertOutcome, from what the outbox did.
 // Nothing owed or already sent is no alert outcome.
-var AlertOutcomes = map[string]string{
-	AlertPublished:               "published",
-	AlertPublishedUnrecorded:     "published",
-	state.HeldByAnother.String(): "held",
-	AlertClaimFailed:             "publish-failed",
-	AlertPublishFailed:           "publish-failed",
-	AlertUnreadable:              "publish-failed",
-	AlertPublishRefused:          "refused",
+var AlertOutcomes = map[outbox.Status]string{
+	outbox.Published:           "published",
+	outbox.PublishedUnrecorded: "published",
+	outbox.HeldByAnother:       "held",
+	outbox.ClaimFailed:         "publish-failed",
+	outbox.PublishFailed:       "publish-failed",
+	outbox.Unreadable:          "publish-failed",
+	outbox.PublishRefused:      "refused",
 }
 
 // WithMetrics adds the Embedded Metric Format to every request line, in
@@ -86,7 +87,8 @@ func (h *Handler) instrument() {
 		return
 	}
 	h.store = timedStore{h.store}
-	h.alerts = timedPublisher{h.alerts}
+	h.outbox = h.outbox.Wrap(func(s outbox.Slots) outbox.Slots { return timedSlots{s} },
+		func(p alert.Publisher) alert.Publisher { return timedPublisher{p} })
 	if h.archive != nil {
 		h.archive = timedRecorder{h.archive}
 	}
@@ -124,14 +126,16 @@ func (s timedStore) Apply(ctx context.Context, d state.Delivery) (state.Result, 
 	return s.Store.Apply(ctx, d)
 }
 
-func (s timedStore) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
+type timedSlots struct{ outbox.Slots }
+
+func (s timedSlots) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
 	defer timeCall(ctx, CallClaim)()
-	return s.Store.ClaimAlert(ctx, itemKey, owner, now, lease)
+	return s.Slots.ClaimAlert(ctx, itemKey, owner, now, lease)
 }
 
-func (s timedStore) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
+func (s timedSlots) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
 	defer timeCall(ctx, CallMark)()
-	return s.Store.MarkAlertSent(ctx, itemKey, owner, messageID, at)
+	return s.Slots.MarkAlertSent(ctx, itemKey, owner, messageID, at)
 }
 
 type timedPublisher struct{ alert.Publisher }

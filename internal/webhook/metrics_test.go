@@ -19,6 +19,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -66,7 +67,7 @@ func (p meteredPublisher) Publish(ctx context.Context, f alert.Failure) (string,
 
 func newMetered(t *testing.T) *metered {
 	t.Helper()
-	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func newMetered(t *testing.T) *metered {
 	}
 	m := &metered{store: s, logs: &lockedBuffer{}}
 	rules := webhook.Rules{Auth: v, AllowedSources: []netip.Prefix{netip.MustParsePrefix("54.180.62.221/32")}}
-	m.h = webhook.New(rules, meteredStore{s, m}, meteredPublisher{consolealert.New(&lockedBuffer{}), m},
+	m.h = webhook.New(rules, meteredStore{s, m}, outbox.New(meteredStore{s, m}, meteredPublisher{consolealert.New(&lockedBuffer{}), m}, nil, outbox.Settings{}),
 		slog.New(slog.NewJSONHandler(m.logs, nil)),
 		webhook.WithArchive(nopRecorder{}, 0), webhook.WithMetrics(testNamespace))
 	return m

@@ -30,7 +30,9 @@ func propertyShuffledDuplicatedDeliveriesEndAtTheHighestStateWithOneAlertPer305(
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
 	e := newEnv(t)
-	e.publishFailures = 1 + rng.IntN(6)
+	// Fewer injected failures than a delivery's tries below: with a fast
+	// store, one delivery may meet every failure on its own retries.
+	e.publishFailures = 1 + rng.IntN(5)
 
 	type delivery struct{ key, body, mid string }
 	const items = 30

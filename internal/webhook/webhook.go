@@ -28,6 +28,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -36,12 +37,6 @@ const MaxBody = 64 << 10
 
 // WebhookType is the only Pb-Webhook-Type this endpoint takes.
 const WebhookType = "CASHBILL.STATE"
-
-// AlertLease is how long one delivery holds the right to publish an owed
-// alert. It is longer than the function's timeout, so a lease outlives the
-// invocation that took it, and shorter than POPBiLL's 5-minute retry interval,
-// so a retry after a crash finds it expired.
-const AlertLease = 2 * time.Minute
 
 // The outcomes of a request that the store never saw, logged beside the
 // store's own (state.Stored, state.Duplicate, state.Stale).
@@ -69,7 +64,7 @@ type Rules struct {
 type Handler struct {
 	rules  Rules
 	store  state.Store
-	alerts alert.Publisher
+	outbox *outbox.Outbox
 	log    *slog.Logger
 	now    func() time.Time
 	// archive, when set, records every delivery (WithArchive).
@@ -77,19 +72,17 @@ type Handler struct {
 	retention time.Duration
 	// namespace, when set, adds metrics to the request line (WithMetrics).
 	namespace string
-	// storms and storm, when set, route failure alerts through storm windows (WithStorms).
-	storms state.StormRouter
-	storm  StormPolicy
 	// tokens, when set, serves the Individual Webhook route (WithBusinessTokens).
 	tokens TokenResolver
 }
 
-// New returns a handler. Every dependency is required; options add the rest.
-func New(rules Rules, store state.Store, alerts alert.Publisher, log *slog.Logger, opts ...Option) *Handler {
-	if rules.Auth == nil || store == nil || alerts == nil || log == nil {
-		panic("webhook.New: rules.Auth, store, alerts and log are required")
+// New returns a handler that stores in store and hands the alerts it owes
+// to out. Every dependency is required; options add the rest.
+func New(rules Rules, store state.Store, out *outbox.Outbox, log *slog.Logger, opts ...Option) *Handler {
+	if rules.Auth == nil || store == nil || out == nil || log == nil {
+		panic("webhook.New: rules.Auth, store, out and log are required")
 	}
-	h := &Handler{rules: rules, store: store, alerts: alerts, log: log, now: time.Now}
+	h := &Handler{rules: rules, store: store, outbox: out, log: log, now: time.Now}
 	for _, o := range opts {
 		o(h)
 	}
@@ -103,7 +96,7 @@ type invocation struct {
 	stateCode                   int
 	storedStateCode             int // for a stale delivery: the newer state kept
 	outcome                     state.Outcome
-	alert                       string
+	alert                       outbox.Status
 	alertID, alertMessageID     string
 	unrecognised                []string
 	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
@@ -188,7 +181,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		// The alert this delivery records is claimed in the same write, so
 		// that publishing it needs no separate claim.
 		rec.Alert = alert.Encode(failure(ev, r.mid))
-		rec.AlertOwner, rec.AlertLeaseUntil = r.id+"/"+randomID(), rec.ReceivedAt.Add(AlertLease)
+		rec.AlertOwner, rec.AlertLeaseUntil = r.id+"/"+randomID(), rec.ReceivedAt.Add(outbox.Lease)
 	}
 	res, err := h.store.Apply(ctx, rec)
 	if err != nil {
@@ -243,9 +236,9 @@ func (h *Handler) checkEvent(ev cashbill.Event, header func(string) string) erro
 // publishes it, or the sweeper does.
 func (h *Handler) publishOwed(ctx context.Context, itemKey string, rec state.Delivery, claimed bool, r *invocation) error {
 	const retry = "the event was stored but the NTS-failure alert could not be sent just now; please retry (POPBiLL retries automatically)"
-	sender := Sender{Store: h.store, Alerts: h.alerts, Now: h.now, FollowUpBy: r.followUpBy, Storms: h.storms, Storm: h.storm}
+	sender := h.outbox.WithClock(h.now).WithFollowUpBy(r.followUpBy)
 	var (
-		sent Sent
+		sent outbox.Sent
 		err  error
 	)
 	owner := rec.AlertOwner
@@ -261,11 +254,11 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, rec state.Del
 	}
 	r.alert, r.alertID, r.alertMessageID = sent.Status, sent.AlertID, sent.MessageID
 	switch sent.Status {
-	case AlertClaimFailed, AlertPublishFailed, AlertRouteFailed:
+	case outbox.ClaimFailed, outbox.PublishFailed, outbox.RouteFailed:
 		return fail(Unavailable, retry, err)
-	case AlertUnreadable:
+	case outbox.Unreadable:
 		return fail(Internal, "internal error: the stored alert could not be read", err)
-	case AlertPublishRefused:
+	case outbox.PublishRefused:
 		// SNS refused this alert as it is: a retry fails the same way, so
 		// 503 ("please retry") would be a promise not kept. The alert stays
 		// owed and the request line is logged at ERROR with
@@ -273,7 +266,7 @@ func (h *Handler) publishOwed(ctx context.Context, itemKey string, rec state.Del
 		// execution history, the one place besides the alert where a person
 		// can still learn of this NTS failure.
 		return fail(Internal, "internal error: the event was stored but the alert service refused the NTS-failure alert; it stays owed until the receiver's operator fixes the cause", err)
-	case AlertPublishedUnrecorded:
+	case outbox.PublishedUnrecorded:
 		// The alert went out. Answering 5xx would make POPBiLL retry and page
 		// again; the lease keeps other deliveries and the sweeper off it while it runs.
 		h.log.ErrorContext(ctx, "alert published but not recorded", "itemKey", itemKey, "alertId", sent.AlertID, "alertMessageId", sent.MessageID, "cause", sent.Cause)
@@ -365,7 +358,7 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 		attrs = append(attrs, slog.Int("storedStateCode", r.storedStateCode))
 	}
 	if r.alert != "" {
-		attrs = append(attrs, slog.String("alert", r.alert))
+		attrs = append(attrs, slog.String("alert", string(r.alert)))
 	}
 	if r.alertID != "" {
 		attrs = append(attrs, slog.String("alertId", r.alertID))

@@ -22,6 +22,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/alerttest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
@@ -130,7 +131,7 @@ var adapterSets = []adapters{{"bbolt-console", localAdapters}}
 
 func localAdapters(t testing.TB) (statetest.Adapter, alert.Publisher, func(testing.TB) []delivery) {
 	t.Helper()
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"))
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func envOn(set adapters) newEnvFunc {
 		for _, o := range opts {
 			o(&rules, e)
 		}
-		e.h = webhook.New(rules, e.store, faultyPublisher{env: e, next: e.publisher}, slog.New(slog.NewJSONHandler(e.logs, nil)))
+		e.h = webhook.New(rules, e.store, outbox.New(e.store, faultyPublisher{env: e, next: e.publisher}, nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(e.logs, nil)))
 		return e
 	}
 }
@@ -424,7 +425,7 @@ func TestStoreFailureAnswers503WithoutLeakingTheError(t *testing.T) {
 func storeFailureAnswers503WithoutLeakingTheError(t *testing.T, newEnv newEnvFunc) {
 	e := newEnv(t)
 	v, _ := auth.New(auth.Basic, credential)
-	h := webhook.New(webhook.Rules{Auth: v}, faultyStore{e.store}, e.publisher, slog.New(slog.NewJSONHandler(e.logs, nil)))
+	h := webhook.New(webhook.Rules{Auth: v}, faultyStore{e.store}, outbox.New(faultyStore{e.store}, e.publisher, nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(e.logs, nil)))
 	resp, _ := h.Handle(context.Background(), request("mid-x", body("022122116191200401", 305, nil), nil))
 	if resp.StatusCode != 503 || resp.Headers["Retry-After"] == "" {
 		t.Fatalf("status %d headers %v, want 503 with Retry-After", resp.StatusCode, resp.Headers)
@@ -709,7 +710,7 @@ func anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T, newE
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			v, _ := auth.New(auth.Basic, credential)
-			h := webhook.New(webhook.Rules{Auth: v}, tc.store(e.store), e.publisher, slog.New(slog.NewJSONHandler(e.logs, nil)))
+			h := webhook.New(webhook.Rules{Auth: v}, tc.store(e.store), outbox.New(tc.store(e.store), e.publisher, nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(e.logs, nil)))
 			key := fmt.Sprintf("0221221161919%05d", i)
 			for j, sc := range tc.states {
 				resp, _ := h.Handle(context.Background(), request(fmt.Sprintf("mid-%d", j), body(key, sc, nil), nil))
@@ -718,7 +719,7 @@ func anAlertOwedIsPublishedWhateverTheDeliveryOrderAndRetries(t *testing.T, newE
 				}
 			}
 			if tc.sweep {
-				sw := sweeper.New(e.store, e.store, e.publisher, sweeper.Settings{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+				sw := sweeper.New(e.store, outbox.New(e.store, e.publisher, nil, outbox.Settings{}), sweeper.Settings{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 				later := time.Now().Add(sweeper.DefaultThreshold + time.Second)
 				for _, at := range []time.Time{later, later.Add(5 * time.Minute)} {
 					if _, err := sw.Run(context.Background(), at); err != nil {

@@ -14,10 +14,9 @@ import (
 
 // Publisher writes alerts to w.
 type Publisher struct {
-	mu   sync.Mutex
-	w    io.Writer
-	n    int
-	pres *alert.Presentation
+	mu sync.Mutex
+	w  io.Writer
+	n  int
 }
 
 var _ alert.Publisher = (*Publisher)(nil)
@@ -25,18 +24,8 @@ var _ alert.Publisher = (*Publisher)(nil)
 // New returns a publisher that writes to w.
 func New(w io.Writer) *Publisher { return &Publisher{w: w} }
 
-// WithPresentation makes p stamp every alert with pres before printing it,
-// as the SNS publisher does.
-func (p *Publisher) WithPresentation(pres alert.Presentation) *Publisher {
-	p.pres = &pres
-	return p
-}
-
 // Publish prints f and returns a local message id.
 func (p *Publisher) Publish(ctx context.Context, f alert.Failure) (string, error) {
-	if p.pres != nil {
-		f = p.pres.Stamp(f)
-	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}

@@ -23,7 +23,6 @@ type API interface {
 type Publisher struct {
 	api      API
 	topicARN string
-	pres     *alert.Presentation
 }
 
 var _ alert.Publisher = (*Publisher)(nil)
@@ -31,19 +30,8 @@ var _ alert.Publisher = (*Publisher)(nil)
 // New returns a publisher to topicARN.
 func New(api API, topicARN string) *Publisher { return &Publisher{api: api, topicARN: topicARN} }
 
-// WithPresentation returns p stamping every alert with pres (the
-// environment, business names, runbook and logs links) before it is sent.
-func (p *Publisher) WithPresentation(pres alert.Presentation) *Publisher {
-	c := *p
-	c.pres = &pres
-	return &c
-}
-
 // Publish sends f and returns SNS's message id.
 func (p *Publisher) Publish(ctx context.Context, f alert.Failure) (string, error) {
-	if p.pres != nil {
-		f = p.pres.Stamp(f)
-	}
 	msg, err := message(f)
 	if err != nil {
 		return "", err

@@ -7,13 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify"
 )
 
@@ -50,46 +52,58 @@ var (
 // NewDynamo returns the ledger in table.
 func NewDynamo(api API, table string) *Dynamo { return &Dynamo{api: api, table: table} }
 
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+// claim is a ledger item as stored.
+type claim struct {
+	AlertID    string `dynamodbav:"alertId"`
+	Owner      string `dynamodbav:"owner"`
+	LeaseUntil int64  `dynamodbav:"leaseUntil"` // unix milliseconds
+	ExpiresAt  int64  `dynamodbav:"expiresAt"`  // unix seconds: the TTL
+	// PostedAt is set once the alert was posted (unix milliseconds).
+	PostedAt *int64 `dynamodbav:"postedAt,omitempty"`
 }
 
 func (d *Dynamo) key(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{KeyAttribute: s(id)}
+	k, _ := attributevalue.MarshalMap(struct {
+		AlertID string `dynamodbav:"alertId"`
+	}{id}) // a string always marshals
+	return k
 }
+
+// held is where a ledger item keeps its lease.
+var held = lease.Attributes{Owner: attrOwner, Until: attrUntil}
 
 // Claim writes the claim unless the item says the alert was posted, or
 // another owner's lease runs; a failed condition returns the item, which
 // says which.
 func (d *Dynamo) Claim(ctx context.Context, id, owner string, now time.Time, lease time.Duration) (slacknotify.Claim, error) {
-	_, err := d.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(d.table),
-		Item: map[string]types.AttributeValue{
-			KeyAttribute:     s(id),
-			attrOwner:        s(owner),
-			attrUntil:        n(now.Add(lease).UnixMilli()),
-			ExpiresAttribute: n(now.Add(slacknotify.Retention).Unix()),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(#id) OR (attribute_not_exists(#posted) AND (#owner = :owner OR #until < :now))"),
-		ExpressionAttributeNames: map[string]string{
-			"#id": KeyAttribute, "#posted": attrPosted, "#owner": attrOwner, "#until": attrUntil,
-		},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":owner": s(owner), ":now": n(now.UnixMilli())},
+	item, err := attributevalue.MarshalMap(claim{AlertID: id, Owner: owner, LeaseUntil: now.Add(lease).UnixMilli(),
+		ExpiresAt: now.Add(slacknotify.Retention).Unix()})
+	if err != nil {
+		return slacknotify.Claim{}, fmt.Errorf("ledger: claim %s: %w", id, err)
+	}
+	cond := expression.Or(expression.AttributeNotExists(expression.Name(KeyAttribute)),
+		expression.AttributeNotExists(expression.Name(attrPosted)).And(held.Free(owner, now)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return slacknotify.Claim{}, fmt.Errorf("ledger: claim %s: %w", id, err)
+	}
+	_, err = d.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(d.table),
+		Item:                                item,
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
-		if _, posted := ccf.Item[attrPosted]; posted {
+		var old claim
+		_ = attributevalue.UnmarshalMap(ccf.Item, &old)
+		if old.PostedAt != nil {
 			return slacknotify.Claim{Posted: true}, nil
 		}
-		until, _ := ccf.Item[attrUntil].(*types.AttributeValueMemberN)
-		var ms int64
-		if until != nil {
-			ms, _ = strconv.ParseInt(until.Value, 10, 64)
-		}
-		return slacknotify.Claim{HeldUntil: time.UnixMilli(ms)}, nil
+		return slacknotify.Claim{HeldUntil: time.UnixMilli(old.LeaseUntil)}, nil
 	case err != nil:
 		return slacknotify.Claim{}, fmt.Errorf("ledger: claim %s: %w", id, err)
 	}
@@ -98,13 +112,19 @@ func (d *Dynamo) Claim(ctx context.Context, id, owner string, now time.Time, lea
 
 // MarkPosted sets postedAt on owner's claim.
 func (d *Dynamo) MarkPosted(ctx context.Context, id, owner string, now time.Time) error {
-	_, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name(attrPosted), expression.Value(now.UnixMilli()))).
+		WithCondition(held.HeldBy(owner)).Build()
+	if err != nil {
+		return fmt.Errorf("ledger: mark %s posted: %w", id, err)
+	}
+	_, err = d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(d.table),
 		Key:                       d.key(id),
-		UpdateExpression:          aws.String("SET #posted = :now"),
-		ConditionExpression:       aws.String("#owner = :owner"),
-		ExpressionAttributeNames:  map[string]string{"#posted": attrPosted, "#owner": attrOwner},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(now.UnixMilli()), ":owner": s(owner)},
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
@@ -115,12 +135,17 @@ func (d *Dynamo) MarkPosted(ctx context.Context, id, owner string, now time.Time
 
 // Release deletes owner's claim if it is still owner's and not posted.
 func (d *Dynamo) Release(ctx context.Context, id, owner string) error {
-	_, err := d.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	expr, err := expression.NewBuilder().
+		WithCondition(held.HeldBy(owner).And(expression.AttributeNotExists(expression.Name(attrPosted)))).Build()
+	if err != nil {
+		return fmt.Errorf("ledger: release %s: %w", id, err)
+	}
+	_, err = d.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(d.table),
 		Key:                       d.key(id),
-		ConditionExpression:       aws.String("#owner = :owner AND attribute_not_exists(#posted)"),
-		ExpressionAttributeNames:  map[string]string{"#owner": attrOwner, "#posted": attrPosted},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": s(owner)},
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {

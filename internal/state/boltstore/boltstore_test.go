@@ -10,9 +10,9 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 )
 
-func open(t *testing.T, path string) *boltstore.Store {
+func open(t *testing.T, path string, opts ...boltstore.Option) *boltstore.Store {
 	t.Helper()
-	s, err := boltstore.Open(path)
+	s, err := boltstore.Open(path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func open(t *testing.T, path string) *boltstore.Store {
 
 func TestContract(t *testing.T) {
 	statetest.Run(t, func(t *testing.T) statetest.Adapter {
-		s := open(t, filepath.Join(t.TempDir(), "state.db"))
+		s := open(t, filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())
 		t.Cleanup(func() { s.Close() })
 		return s
 	})

@@ -9,18 +9,20 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
-// stormBucket holds the storm windows by state.WindowKey; a window owed a
+// stormBucket holds the storm windows by outbox.WindowKey; a window owed a
 // digest is in the due bucket under state.QueueDigest, as items are in theirs.
 var stormBucket = []byte("storms")
 
-var _ state.Storms = (*Store)(nil)
+var _ outbox.Storms = (*Store)(nil)
 
 // window is a stored window with its lease.
 type window struct {
-	state.Window
+	outbox.Window
 	LeaseOwner string    `json:",omitempty"`
 	LeaseUntil time.Time `json:",omitzero"`
 	Due        bool      `json:",omitempty"`
@@ -74,16 +76,16 @@ func (s *Store) changeWindow(ctx context.Context, key string, fn func(w *window,
 
 // RouteAlert counts e in corp's window, or adds it to the window's digest
 // and then marks the item digested, as the DynamoDB adapter does.
-func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, size time.Duration, threshold int, owner string, e state.StormEntry) (state.Routed, error) {
+func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, size time.Duration, threshold int, owner string, e outbox.StormEntry) (outbox.Routed, error) {
 	for range 4 {
-		key := state.WindowKey(corp, start)
+		key := outbox.WindowKey(corp, start)
 		var closed, digested bool
 		err := s.changeWindow(ctx, key, func(w *window, found bool) error {
 			if !found {
 				w.Key, w.CorpNum, w.Start, w.End = key, corp, start.UTC(), start.Add(size).UTC()
 			}
 			switch {
-			case w.Status != state.WindowOpen:
+			case w.Status != outbox.WindowOpen:
 				closed = true
 				return errUnchanged
 			case slices.Contains(w.SentKeys, e.ItemKey):
@@ -92,11 +94,11 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 				w.SentKeys = append(w.SentKeys, e.ItemKey)
 				return nil
 			}
-			if slices.ContainsFunc(w.Entries, func(x state.StormEntry) bool { return x.ItemKey == e.ItemKey }) {
+			if slices.ContainsFunc(w.Entries, func(x outbox.StormEntry) bool { return x.ItemKey == e.ItemKey }) {
 				digested = true
 				return errUnchanged
 			}
-			if len(w.Entries) >= state.MaxDigestEntries {
+			if len(w.Entries) >= outbox.MaxDigestEntries {
 				return errUnchanged // full: published one by one
 			}
 			digested = true
@@ -105,12 +107,12 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 		})
 		switch {
 		case err != nil:
-			return state.Routed{}, err
+			return outbox.Routed{}, err
 		case closed:
 			start = start.Add(size)
 			continue
 		case !digested:
-			return state.Routed{WindowKey: key}, nil
+			return outbox.Routed{WindowKey: key}, nil
 		}
 		err = s.change(ctx, e.ItemKey, func(r *leasedItem, found bool) error {
 			if !found || r.AlertStatus != state.AlertPending || r.LeaseOwner != owner {
@@ -120,17 +122,17 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 			r.LeaseOwner, r.LeaseUntil, r.DueQueue, r.DueAt = "", time.Time{}, "", time.Time{}
 			return nil
 		})
-		return state.Routed{Digested: true, WindowKey: key}, err
+		return outbox.Routed{Digested: true, WindowKey: key}, err
 	}
-	return state.Routed{}, fmt.Errorf("boltstore: route alert %s: 4 windows in a row were closed", e.ItemKey)
+	return outbox.Routed{}, fmt.Errorf("boltstore: route alert %s: 4 windows in a row were closed", e.ItemKey)
 }
 
 // DueWindows reads the due bucket's digest queue.
-func (s *Store) DueWindows(ctx context.Context, through time.Time, limit int) ([]state.Window, error) {
+func (s *Store) DueWindows(ctx context.Context, through time.Time, limit int) ([]outbox.Window, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []state.Window
+	var out []outbox.Window
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(stormBucket)
 		if b == nil {
@@ -155,22 +157,23 @@ func (s *Store) DueWindows(ctx context.Context, through time.Time, limit int) ([
 }
 
 // ClaimWindow closes the window and leases it to owner.
-func (s *Store) ClaimWindow(ctx context.Context, key, owner string, now time.Time, lease time.Duration) (state.Window, bool, error) {
+func (s *Store) ClaimWindow(ctx context.Context, key, owner string, now time.Time, d time.Duration) (outbox.Window, bool, error) {
 	var (
-		got state.Window
+		got outbox.Window
 		ok  bool
 	)
 	err := s.changeWindow(ctx, key, func(w *window, found bool) error {
 		switch {
 		case !found:
 			return errUnchanged
-		case w.Status == state.WindowSent:
+		case w.Status == outbox.WindowSent:
 			got, ok = w.Window, true
 			return errUnchanged
-		case w.Status == state.WindowClosed && w.LeaseOwner != owner && !w.LeaseUntil.Before(now):
+		case w.Status == outbox.WindowClosed && lease.Lease{Owner: w.LeaseOwner, Until: w.LeaseUntil}.HeldAgainst(owner, now):
 			return errUnchanged
 		}
-		w.Status, w.LeaseOwner, w.LeaseUntil = state.WindowClosed, owner, now.Add(lease)
+		l := lease.Take(owner, now, d)
+		w.Status, w.LeaseOwner, w.LeaseUntil = outbox.WindowClosed, l.Owner, l.Until
 		got, ok = w.Window, true
 		return nil
 	})
@@ -180,10 +183,10 @@ func (s *Store) ClaimWindow(ctx context.Context, key, owner string, now time.Tim
 // MarkWindowSent records owner's publish of the digest.
 func (s *Store) MarkWindowSent(ctx context.Context, key, owner, messageID string) error {
 	return s.changeWindow(ctx, key, func(w *window, found bool) error {
-		if !found || w.Status != state.WindowClosed || w.LeaseOwner != owner {
+		if !found || w.Status != outbox.WindowClosed || w.LeaseOwner != owner {
 			return errUnchanged
 		}
-		w.Status, w.MessageID, w.LeaseOwner, w.LeaseUntil = state.WindowSent, messageID, "", time.Time{}
+		w.Status, w.MessageID, w.LeaseOwner, w.LeaseUntil = outbox.WindowSent, messageID, "", time.Time{}
 		return nil
 	})
 }
@@ -198,7 +201,7 @@ func (s *Store) MarkDigestedSent(ctx context.Context, itemKey, windowKey, messag
 // FinishWindow takes a sent window out of the digest queue.
 func (s *Store) FinishWindow(ctx context.Context, key string) error {
 	return s.changeWindow(ctx, key, func(w *window, found bool) error {
-		if !found || w.Status != state.WindowSent {
+		if !found || w.Status != outbox.WindowSent {
 			return errUnchanged
 		}
 		w.Due = false

@@ -8,16 +8,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/lease"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -74,125 +75,112 @@ var _ state.Store = (*Store)(nil)
 // New returns a store on table.
 func New(api API, table string) *Store { return &Store{api: api, table: table} }
 
-// eventFields are cashbill.Event's fields under their JSON names (POPBiLL's),
-// read from the struct's tags so that a new field is stored without a second
-// list to keep. The key and stateCode are written apart; an empty text field
-// or an absent interOPYN is removed, so the item holds what the event said.
-var eventFields = func() []eventField {
-	t := reflect.TypeFor[cashbill.Event]()
-	var out []eventField
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == KeyAttribute || name == attrState {
+// event is cashbill.Event as the item stores it, under POPBiLL's names.
+// Converting one to the other (event(ev)) stops compiling if the two part,
+// so a new field is stored without a second list to keep in step.
+type event struct {
+	CorpNum          string `dynamodbav:"corpNum"`
+	FranchiseCorpNum string `dynamodbav:"franchiseCorpNum"`
+	ItemKey          string `dynamodbav:"itemKey"`
+	TradeDate        string `dynamodbav:"tradeDate"`
+	ConfirmNum       string `dynamodbav:"confirmNum"`
+	NTSSendDT        string `dynamodbav:"ntssendDT"`
+	NTSResultDT      string `dynamodbav:"ntsresultDT"`
+	NTSResultCode    string `dynamodbav:"ntsresultCode"`
+	StateCode        int    `dynamodbav:"stateCode"`
+	StateDT          string `dynamodbav:"stateDT"`
+	IssueDT          string `dynamodbav:"issueDT"`
+	MgtKey           string `dynamodbav:"mgtKey"`
+	EventDT          string `dynamodbav:"eventDT"`
+	EventType        string `dynamodbav:"eventType"`
+	InterOPYN        *bool  `dynamodbav:"interOPYN"`
+}
+
+// record is a cashbill's item as stored: the event, the delivery that set
+// it, the alert slot and the due queue. Times the item is queried or
+// compared on are unix milliseconds; the others RFC 3339 text.
+type record struct {
+	event
+	// Stored is the stateCode as stored; nil: the item has none (not a cashbill).
+	Stored          *int              `dynamodbav:"stateCode"`
+	MID             string            `dynamodbav:"mid"`
+	ReceivedAt      string            `dynamodbav:"receivedAt"`
+	Body            string            `dynamodbav:"body"`
+	AlertKind       alert.Kind        `dynamodbav:"alertKind"`
+	AlertStatus     state.AlertStatus `dynamodbav:"alertStatus"`
+	AlertPayload    string            `dynamodbav:"alertPayload"`
+	AlertLeaseOwner string            `dynamodbav:"alertLeaseOwner"`
+	AlertLeaseUntil *int64            `dynamodbav:"alertLeaseUntil"`
+	AlertMessageID  string            `dynamodbav:"alertMessageId"`
+	AlertSentAt     string            `dynamodbav:"alertSentAt"`
+	DueQueue        string            `dynamodbav:"dueQueue"`
+	DueAt           *int64            `dynamodbav:"dueAt"`
+	AlertWindow     string            `dynamodbav:"alertWindow"`
+}
+
+// readRecord decodes a cashbill's item; an item without a stateCode is not one.
+func readRecord(item map[string]types.AttributeValue) (record, error) {
+	var r record
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return record{}, fmt.Errorf("dynamostore: decode item: %w", err)
+	}
+	if r.Stored == nil {
+		return record{}, fmt.Errorf("dynamostore: stored item has no numeric %s", attrState)
+	}
+	r.StateCode = *r.Stored
+	return r, nil
+}
+
+// setEvent sets the event's fields on the item, the key and stateCode
+// apart, and removes an empty text field or an absent interOPYN, so the item
+// holds what the event said.
+func setEvent(u expression.UpdateBuilder, ev cashbill.Event) (expression.UpdateBuilder, error) {
+	fields, err := attributevalue.MarshalMap(event(ev))
+	if err != nil {
+		return u, fmt.Errorf("dynamostore: encode event %s: %w", ev.ItemKey, err)
+	}
+	for name, v := range fields {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			if name == KeyAttribute {
+				continue
+			}
+			if v.Value == "" {
+				u = u.Remove(expression.Name(name))
+				continue
+			}
+		case *types.AttributeValueMemberNULL:
+			u = u.Remove(expression.Name(name))
 			continue
+		case *types.AttributeValueMemberN:
+			continue // stateCode: written with its condition
 		}
-		switch f.Type {
-		case reflect.TypeFor[string](), reflect.TypeFor[*bool]():
-		default:
-			panic(fmt.Sprintf("dynamostore: cashbill.Event.%s is a %s, which the store does not map", f.Name, f.Type))
-		}
-		out = append(out, eventField{name: name, index: i})
+		u = u.Set(expression.Name(name), expression.Value(v))
 	}
-	return out
-}()
-
-type eventField struct {
-	name  string
-	index int
+	return u, nil
 }
 
-// attribute is the field's value in ev, or nil when it is empty.
-func (f eventField) attribute(ev *cashbill.Event) types.AttributeValue {
-	switch v := reflect.ValueOf(ev).Elem().Field(f.index).Interface().(type) {
-	case string:
-		if v != "" {
-			return str(v)
-		}
-	case *bool:
-		if v != nil {
-			return &types.AttributeValueMemberBOOL{Value: *v}
-		}
+// millis is t as the item keeps the times it compares and queries on.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// conditional runs one UpdateItem of update under cond and returns what rv
+// asks for of the item after it, or, when the condition failed (an expected
+// answer, not an error), the item as it was, with failed true.
+func (s *Store) conditional(ctx context.Context, itemKey string, update expression.UpdateBuilder, cond expression.ConditionBuilder, rv types.ReturnValue) (item map[string]types.AttributeValue, failed bool, err error) {
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return nil, false, err
 	}
-	return nil
-}
-
-// set stores the item's attribute, if it has one, into ev.
-func (f eventField) set(ev *cashbill.Event, item map[string]types.AttributeValue) {
-	field := reflect.ValueOf(ev).Elem().Field(f.index)
-	switch v := item[f.name].(type) {
-	case *types.AttributeValueMemberS:
-		field.SetString(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		field.Set(reflect.ValueOf(aws.Bool(v.Value)))
-	}
-}
-
-// update builds an UpdateItem expression with every name and value bound to a
-// placeholder, so no attribute can collide with a DynamoDB reserved word.
-type update struct {
-	set, remove, add []string
-	names            map[string]string
-	values           map[string]types.AttributeValue
-}
-
-func newUpdate() *update {
-	return &update{names: map[string]string{}, values: map[string]types.AttributeValue{}}
-}
-
-func (u *update) name(n string) string {
-	p := "#" + n
-	u.names[p] = n
-	return p
-}
-
-func (u *update) value(v types.AttributeValue) string {
-	p := fmt.Sprintf(":v%d", len(u.values))
-	u.values[p] = v
-	return p
-}
-
-func (u *update) setAttr(n string, v types.AttributeValue) {
-	u.set = append(u.set, u.name(n)+" = "+u.value(v))
-}
-
-func (u *update) expression() *string {
-	var parts []string
-	if len(u.set) > 0 {
-		parts = append(parts, "SET "+strings.Join(u.set, ", "))
-	}
-	if len(u.remove) > 0 {
-		parts = append(parts, "REMOVE "+strings.Join(u.remove, ", "))
-	}
-	if len(u.add) > 0 {
-		parts = append(parts, "ADD "+strings.Join(u.add, ", "))
-	}
-	return aws.String(strings.Join(parts, " "))
-}
-
-func (s *Store) input(itemKey string, u *update, cond string) *dynamodb.UpdateItemInput {
-	in := &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       key(itemKey),
-		UpdateExpression:          u.expression(),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  u.names,
-		ExpressionAttributeValues: u.values,
-	}
-	if len(in.ExpressionAttributeValues) == 0 {
-		in.ExpressionAttributeValues = nil
-	}
-	return in
-}
-
-// conditional runs a conditional UpdateItem and returns what rv asks for of
-// the item after it, or, when the condition failed (an expected answer, not an error), the item
-// as it was, with failed true.
-func (s *Store) conditional(ctx context.Context, itemKey string, u *update, cond string, rv types.ReturnValue) (item map[string]types.AttributeValue, failed bool, err error) {
-	in := s.input(itemKey, u, cond)
-	in.ReturnValues = rv
-	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	out, err := s.api.UpdateItem(ctx, in)
+	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 key(itemKey),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        rv,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
@@ -203,15 +191,34 @@ func (s *Store) conditional(ctx context.Context, itemKey string, u *update, cond
 	return out.Attributes, false, nil
 }
 
-func key(itemKey string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{KeyAttribute: str(itemKey)}
+// replacedState is the stateCode an UPDATED_OLD answer carries: the one the
+// write replaced, 0 on a new item.
+func replacedState(old map[string]types.AttributeValue) int {
+	var r struct {
+		StateCode int `dynamodbav:"stateCode"`
+	}
+	_ = attributevalue.UnmarshalMap(old, &r) // absent or unreadable: a new cashbill, 0
+	return r.StateCode
 }
 
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-
-func num(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+// itemKey is the table's key.
+type itemKey struct {
+	ItemKey string `dynamodbav:"itemKey"`
 }
+
+func key(k string) map[string]types.AttributeValue {
+	m, _ := attributevalue.MarshalMap(itemKey{k}) // a string always marshals
+	return m
+}
+
+// held is where an item keeps the lease on its alert, or a window on its digest.
+var held = lease.Attributes{Owner: attrOwner, Until: attrUntil}
+
+// name is an attribute's name in an expression.
+func name(n string) expression.NameBuilder { return expression.Name(n) }
+
+// is is the condition that attribute n equals v.
+func is(n string, v any) expression.ConditionBuilder { return name(n).Equal(expression.Value(v)) }
 
 // Apply writes r when the item is new or its stored stateCode is smaller. The
 // alert attributes are only ever added here, never removed, so an alert still
@@ -237,15 +244,16 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 		if !failed {
 			res := state.Result{Outcome: state.Stored, StateCode: ev.StateCode, AlertPending: r.Alert != nil || !guardPending}
 			// UPDATED_OLD: the stateCode replaced, absent on a new item.
-			res.PreviousStateCode, _ = decodeState(item)
+			res.PreviousStateCode = replacedState(item)
 			res.AlertClaimed = r.Alert != nil && r.AlertOwner != ""
 			return res, nil
 		}
-		old, err := decodeState(item)
+		old, err := readRecord(item)
 		if err != nil {
 			return state.Result{}, err
 		}
-		if old < ev.StateCode && guardPending && alertPending(item) {
+		pending := old.AlertStatus == state.AlertPending
+		if old.StateCode < ev.StateCode && guardPending && pending {
 			// Refused by the guard only: store it, and report the alert owed.
 			guardPending = false
 			continue
@@ -253,11 +261,11 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 		// The normal answer to a duplicate or a stale event: the old item comes
 		// back with the failure, so no second read is needed.
 		outcome := state.Stale
-		if old == ev.StateCode {
+		if old.StateCode == ev.StateCode {
 			outcome = state.Duplicate
 		}
-		res := state.Result{Outcome: outcome, StateCode: old, AlertPending: alertPending(item)}
-		if r.Alert != nil && !state.FailureRecorded(getS(item, attrKind), getS(item, attrAlert)) {
+		res := state.Result{Outcome: outcome, StateCode: old.StateCode, AlertPending: pending}
+		if r.Alert != nil && !state.FailureRecorded(old.AlertKind, old.AlertStatus) {
 			if res.AlertPending, res.AlertClaimed, err = s.recordFailure(ctx, r); err != nil {
 				return state.Result{}, err
 			}
@@ -270,34 +278,25 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 // that the item owes no alert.
 func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending bool) (old map[string]types.AttributeValue, failed bool, err error) {
 	ev := r.Event
-	u := newUpdate()
-	stateValue := u.value(num(int64(ev.StateCode)))
-	u.set = append(u.set, u.name(attrState)+" = "+stateValue)
-	for _, f := range eventFields {
-		if v := f.attribute(&ev); v != nil {
-			u.setAttr(f.name, v)
-		} else {
-			u.remove = append(u.remove, u.name(f.name))
-		}
+	u, err := setEvent(expression.Set(name(attrState), expression.Value(ev.StateCode)), ev)
+	if err != nil {
+		return nil, false, err
 	}
-	u.setAttr(attrMID, str(r.MID))
-	u.setAttr(attrReceived, str(r.ReceivedAt.UTC().Format(time.RFC3339Nano)))
-	u.setAttr(attrBody, str(string(r.Body)))
+	u = u.Set(name(attrMID), expression.Value(r.MID)).
+		Set(name(attrReceived), expression.Value(r.ReceivedAt.UTC().Format(time.RFC3339Nano))).
+		Set(name(attrBody), expression.Value(string(r.Body)))
 	switch {
 	case r.Alert != nil:
 		// The state was below 305, so the slot holds no failure alert.
-		setFailureAlert(u, r)
+		u = setFailureAlert(u, r)
 	case ev.StateCode == cashbill.StateIssued:
 		// Awaiting the NTS result, unless already in a queue (an alert's).
-		q, at := u.name(DueQueueAttribute), u.name(DueAtAttribute)
-		u.set = append(u.set,
-			q+" = if_not_exists("+q+", "+u.value(str(state.QueueResult))+")",
-			at+" = if_not_exists("+at+", "+u.value(num(state.IssueDay(ev, r.ReceivedAt).UnixMilli()))+")")
+		u = u.Set(name(DueQueueAttribute), expression.IfNotExists(name(DueQueueAttribute), expression.Value(state.QueueResult))).
+			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), expression.Value(millis(state.IssueDay(ev, r.ReceivedAt)))))
 	}
-	cond := "(attribute_not_exists(" + u.name(KeyAttribute) + ") OR " + u.name(attrState) + " < " + stateValue + ")"
+	cond := expression.Or(expression.AttributeNotExists(name(KeyAttribute)), name(attrState).LessThan(expression.Value(ev.StateCode)))
 	if guardPending {
-		a := u.name(attrAlert)
-		cond += " AND (attribute_not_exists(" + a + ") OR " + a + " <> " + u.value(str(state.AlertPending)) + ")"
+		cond = cond.And(expression.Or(expression.AttributeNotExists(name(attrAlert)), name(attrAlert).NotEqual(expression.Value(state.AlertPending))))
 	}
 	return s.conditional(ctx, ev.ItemKey, u, cond, types.ReturnValueUpdatedOld)
 }
@@ -305,129 +304,83 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 // setFailureAlert fills the alert slot with r's failure alert, pending,
 // replacing an overdue alert and its lease and record; the lease is r's
 // AlertOwner's when it has one.
-func setFailureAlert(u *update, r state.Delivery) {
-	setPendingAlert(u, state.AlertFailure, r.Alert, r.ReceivedAt)
-	u.remove = append(u.remove, u.name(attrMsgID), u.name(attrSentAt))
+func setFailureAlert(u expression.UpdateBuilder, r state.Delivery) expression.UpdateBuilder {
+	u = setPendingAlert(u, alert.KindFailure, r.Alert, r.ReceivedAt).Remove(name(attrMsgID)).Remove(name(attrSentAt))
 	if r.AlertOwner != "" {
-		u.setAttr(attrOwner, str(r.AlertOwner))
-		u.setAttr(attrUntil, num(r.AlertLeaseUntil.UnixMilli()))
-		return
+		return held.Set(u, lease.Lease{Owner: r.AlertOwner, Until: r.AlertLeaseUntil})
 	}
-	u.remove = append(u.remove, u.name(attrOwner), u.name(attrUntil))
+	return held.Remove(u)
 }
 
 // setPendingAlert fills the alert slot and puts the item in the alert queue.
-func setPendingAlert(u *update, kind string, payload []byte, owedAt time.Time) {
-	u.setAttr(attrKind, str(kind))
-	u.setAttr(attrAlert, str(state.AlertPending))
-	u.setAttr(attrPayload, str(string(payload)))
-	u.setAttr(DueQueueAttribute, str(state.QueueAlert))
-	u.setAttr(DueAtAttribute, num(owedAt.UnixMilli()))
+func setPendingAlert(u expression.UpdateBuilder, kind alert.Kind, payload []byte, owedAt time.Time) expression.UpdateBuilder {
+	return u.Set(name(attrKind), expression.Value(kind)).
+		Set(name(attrAlert), expression.Value(state.AlertPending)).
+		Set(name(attrPayload), expression.Value(string(payload))).
+		Set(name(DueQueueAttribute), expression.Value(state.QueueAlert)).
+		Set(name(DueAtAttribute), expression.Value(millis(owedAt)))
 }
 
 // recordFailure stores r's failure alert on an item whose state r did not
 // raise, if its slot is empty or holds an overdue alert. It reports whether
 // the item then owes an alert, and whether r's owner holds its lease.
 func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (pending, claimed bool, err error) {
-	u := newUpdate()
-	setFailureAlert(u, r)
-	cond := fmt.Sprintf("attribute_exists(%s) AND (attribute_not_exists(%s) OR %s = %s)",
-		u.name(KeyAttribute), u.name(attrAlert), u.name(attrKind), u.value(str(state.AlertOverdue)))
+	cond := expression.AttributeExists(name(KeyAttribute)).
+		And(expression.Or(expression.AttributeNotExists(name(attrAlert)), is(attrKind, alert.KindOverdue)))
 	// On a failed condition a concurrent 305 recorded it first.
-	item, failed, err := s.conditional(ctx, r.Event.ItemKey, u, cond, types.ReturnValueNone)
+	item, failed, err := s.conditional(ctx, r.Event.ItemKey, setFailureAlert(expression.UpdateBuilder{}, r), cond, types.ReturnValueNone)
 	if err != nil {
 		return false, false, fmt.Errorf("dynamostore: record failure alert %s: %w", r.Event.ItemKey, err)
 	}
 	if !failed {
 		return true, r.AlertOwner != "", nil
 	}
-	return alertPending(item), false, nil
-}
-
-func decodeState(item map[string]types.AttributeValue) (int, error) {
-	n, ok := item[attrState].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, fmt.Errorf("dynamostore: stored item has no numeric %s", attrState)
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		return 0, fmt.Errorf("dynamostore: stored %s %q: %w", attrState, n.Value, err)
-	}
-	return v, nil
-}
-
-func alertPending(item map[string]types.AttributeValue) bool {
-	return getS(item, attrAlert) == state.AlertPending
-}
-
-func getS(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
+	old, err := readRecord(item)
+	return old.AlertStatus == state.AlertPending, false, err
 }
 
 // ClaimAlert sets a lease on a pending alert whose lease is free, expired, or
 // already owner's. A failed condition returns the old item, from which the
 // answer is read.
-func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, lease time.Duration) (state.Claim, error) {
-	u := newUpdate()
-	ownerValue := u.value(str(owner))
-	u.set = append(u.set, u.name(attrOwner)+" = "+ownerValue)
-	u.setAttr(attrUntil, num(now.Add(lease).UnixMilli()))
-	cond := fmt.Sprintf("%s = %s AND (attribute_not_exists(%s) OR %s < %s OR %s = %s)",
-		u.name(attrAlert), u.value(str(state.AlertPending)), u.name(attrUntil), u.name(attrUntil),
-		u.value(num(now.UnixMilli())), u.name(attrOwner), ownerValue)
+func (s *Store) ClaimAlert(ctx context.Context, itemKey, owner string, now time.Time, d time.Duration) (state.Claim, error) {
+	u := held.Set(expression.UpdateBuilder{}, lease.Take(owner, now, d))
+	cond := is(attrAlert, state.AlertPending).And(held.Free(owner, now))
 	// ALL_NEW: the payload to publish is on the item, not in the update.
 	item, failed, err := s.conditional(ctx, itemKey, u, cond, types.ReturnValueAllNew)
-	switch {
-	case err != nil:
+	if err != nil {
 		return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
-	case failed:
-		return refusedClaim(itemKey, item, now)
 	}
-	return state.Claim{Status: state.Claimed, Payload: []byte(getS(item, attrPayload))}, nil
+	var r record
+	if err := attributevalue.UnmarshalMap(item, &r); err != nil {
+		return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: %w", itemKey, err)
+	}
+	if failed {
+		return refusedClaim(itemKey, r, now)
+	}
+	return state.Claim{Status: state.Claimed, Payload: []byte(r.AlertPayload)}, nil
 }
 
 // refusedClaim reads why a claim's condition failed from the old item.
-func refusedClaim(itemKey string, old map[string]types.AttributeValue, now time.Time) (state.Claim, error) {
-	switch getS(old, attrAlert) {
+func refusedClaim(itemKey string, old record, now time.Time) (state.Claim, error) {
+	switch old.AlertStatus {
 	case state.AlertSent:
-		return state.Claim{Status: state.AlreadySent, MessageID: getS(old, attrMsgID)}, nil
+		return state.Claim{Status: state.AlreadySent, MessageID: old.AlertMessageID}, nil
 	case state.AlertDigested:
 		return state.Claim{Status: state.InDigest}, nil
 	case state.AlertPending:
-		until, err := decodeMillis(old, attrUntil)
-		if err != nil || until.UnixMilli() < now.UnixMilli() {
+		if old.AlertLeaseUntil == nil || *old.AlertLeaseUntil < millis(now) {
 			// The condition failed on an alert this reading says was free:
 			// an answer not to guess at.
 			return state.Claim{}, fmt.Errorf("dynamostore: claim alert %s: refused, but the item shows no other lease", itemKey)
 		}
-		return state.Claim{Status: state.HeldByAnother, HeldBy: getS(old, attrOwner), HeldUntil: until}, nil
+		return state.Claim{Status: state.HeldByAnother, HeldBy: old.AlertLeaseOwner, HeldUntil: time.UnixMilli(*old.AlertLeaseUntil)}, nil
 	}
 	return state.Claim{Status: state.NothingOwed}, nil
 }
 
-func decodeMillis(item map[string]types.AttributeValue, name string) (time.Time, error) {
-	n, ok := item[name].(*types.AttributeValueMemberN)
-	if !ok {
-		return time.Time{}, fmt.Errorf("dynamostore: no numeric %s", name)
-	}
-	ms, err := strconv.ParseInt(n.Value, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("dynamostore: %s %q: %w", name, n.Value, err)
-	}
-	return time.UnixMilli(ms), nil
-}
-
 // ReleaseAlert removes owner's lease, if it still holds it.
 func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
-	u := newUpdate()
-	u.remove = []string{u.name(attrOwner), u.name(attrUntil)}
-	cond := fmt.Sprintf("%s = %s", u.name(attrOwner), u.value(str(owner)))
-	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if _, _, err := s.conditional(ctx, itemKey, held.Remove(expression.UpdateBuilder{}), held.HeldBy(owner), types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: release alert %s: %w", itemKey, err)
 	}
 	return nil
@@ -435,16 +388,13 @@ func (s *Store) ReleaseAlert(ctx context.Context, itemKey, owner string) error {
 
 // MarkAlertSent records owner's publish and drops the lease.
 func (s *Store) MarkAlertSent(ctx context.Context, itemKey, owner, messageID string, at time.Time) error {
-	u := newUpdate()
-	u.setAttr(attrMsgID, str(messageID))
-	u.setAttr(attrSentAt, str(at.UTC().Format(time.RFC3339Nano)))
-	pending := u.value(str(state.AlertPending))
-	u.set = append(u.set, u.name(attrAlert)+" = "+u.value(str(state.AlertSent)))
-	u.remove = []string{u.name(attrOwner), u.name(attrUntil), u.name(DueQueueAttribute), u.name(DueAtAttribute)}
-	cond := fmt.Sprintf("%s = %s AND %s = %s", u.name(attrAlert), pending, u.name(attrOwner), u.value(str(owner)))
-	_, err := s.api.UpdateItem(ctx, s.input(itemKey, u, cond))
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	u := expression.Set(name(attrMsgID), expression.Value(messageID)).
+		Set(name(attrSentAt), expression.Value(at.UTC().Format(time.RFC3339Nano))).
+		Set(name(attrAlert), expression.Value(state.AlertSent)).
+		Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
+	cond := is(attrAlert, state.AlertPending).And(held.HeldBy(owner))
+	u = held.Remove(u)
+	if _, _, err := s.conditional(ctx, itemKey, u, cond, types.ReturnValueNone); err != nil {
 		return fmt.Errorf("dynamostore: mark alert sent %s: %w", itemKey, err)
 	}
 	return nil
@@ -479,35 +429,28 @@ func (r *Reader) Get(ctx context.Context, itemKey string) (state.Item, bool, err
 }
 
 func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
-	sc, err := decodeState(item)
+	r, err := readRecord(item)
 	if err != nil {
 		return state.Item{}, err
 	}
 	it := state.Item{
-		Event:          cashbill.Event{ItemKey: getS(item, KeyAttribute), StateCode: sc},
-		MID:            getS(item, attrMID),
-		Body:           []byte(getS(item, attrBody)),
-		AlertKind:      getS(item, attrKind),
-		AlertStatus:    getS(item, attrAlert),
-		AlertMessageID: getS(item, attrMsgID),
-		DueQueue:       getS(item, DueQueueAttribute),
+		Event: cashbill.Event(r.event), MID: r.MID, Body: []byte(r.Body),
+		AlertKind: r.AlertKind, AlertStatus: r.AlertStatus, AlertMessageID: r.AlertMessageID,
+		DueQueue: r.DueQueue,
 		// The lease as stored, expired or not: the reader says who held it last.
-		AlertLeaseOwner: getS(item, attrOwner),
-		AlertWindow:     getS(item, attrWindow),
+		AlertLeaseOwner: r.AlertLeaseOwner,
+		AlertWindow:     r.AlertWindow,
 	}
-	if p := getS(item, attrPayload); p != "" {
-		it.AlertPayload = []byte(p)
+	if r.AlertPayload != "" {
+		it.AlertPayload = []byte(r.AlertPayload)
 	}
-	if until, err := decodeMillis(item, attrUntil); err == nil {
-		it.AlertLeaseUntil = until
+	if r.AlertLeaseUntil != nil {
+		it.AlertLeaseUntil = time.UnixMilli(*r.AlertLeaseUntil)
 	}
-	for _, f := range eventFields {
-		f.set(&it.Event, item)
+	if r.DueAt != nil {
+		it.DueAt = time.UnixMilli(*r.DueAt)
 	}
-	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(item, attrReceived))
-	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, getS(item, attrSentAt))
-	if at, err := decodeMillis(item, DueAtAttribute); err == nil {
-		it.DueAt = at
-	}
+	it.ReceivedAt, _ = time.Parse(time.RFC3339Nano, r.ReceivedAt)
+	it.AlertSentAt, _ = time.Parse(time.RFC3339Nano, r.AlertSentAt)
 	return it, nil
 }

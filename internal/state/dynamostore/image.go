@@ -1,6 +1,9 @@
 package dynamostore
 
 import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
@@ -13,7 +16,11 @@ import (
 // with StateCode 0: it is not a cashbill state.
 func DecodeImage(image map[string]types.AttributeValue) (state.Item, error) {
 	if _, ok := image[attrState]; !ok {
-		return state.Item{Event: cashbill.Event{ItemKey: getS(image, KeyAttribute)}}, nil
+		var k itemKey
+		if err := attributevalue.UnmarshalMap(image, &k); err != nil {
+			return state.Item{}, fmt.Errorf("dynamostore: decode image: %w", err)
+		}
+		return state.Item{Event: cashbill.Event{ItemKey: k.ItemKey}}, nil
 	}
 	return decodeItem(image)
 }

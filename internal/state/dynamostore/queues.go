@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
@@ -30,24 +33,33 @@ func NewQueues(api API, query QueryAPI, table string) *Queues {
 	return &Queues{Store: New(api, table), query: query}
 }
 
+// dueBefore is the query of queue's items due at or before through, on the due index.
+func (s *Store) dueBefore(queue string, through time.Time) (*dynamodb.QueryInput, error) {
+	keyCond := expression.Key(DueQueueAttribute).Equal(expression.Value(queue)).
+		And(expression.Key(DueAtAttribute).LessThanEqual(expression.Value(millis(through))))
+	expr, err := expression.NewBuilder().WithKeyCondition(keyCond).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(DueIndex),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
 // Due queries the due index, earliest first, page by page up to limit.
 func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit int) ([]state.Item, error) {
+	in, err := q.dueBefore(queue, through)
+	if err != nil {
+		return nil, err
+	}
 	var out []state.Item
-	var start map[string]types.AttributeValue
 	for len(out) < limit {
-		page, err := q.query.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(q.table),
-			IndexName:              aws.String(DueIndex),
-			KeyConditionExpression: aws.String("#q = :q AND #at <= :through"),
-			ExpressionAttributeNames: map[string]string{
-				"#q": DueQueueAttribute, "#at": DueAtAttribute,
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":q": str(queue), ":through": num(through.UnixMilli()),
-			},
-			Limit:             aws.Int32(int32(min(limit-len(out), 1000))),
-			ExclusiveStartKey: start,
-		})
+		in.Limit = aws.Int32(int32(min(limit-len(out), 1000)))
+		page, err := q.query.Query(ctx, in)
 		if err != nil {
 			return out, fmt.Errorf("dynamostore: query queue %s: %w", queue, err)
 		}
@@ -58,7 +70,7 @@ func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit
 			}
 			out = append(out, it)
 		}
-		if start = page.LastEvaluatedKey; len(start) == 0 {
+		if in.ExclusiveStartKey = page.LastEvaluatedKey; len(in.ExclusiveStartKey) == 0 {
 			break
 		}
 	}
@@ -69,23 +81,24 @@ func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit
 // condition fails on an item still in the result queue, a second one takes
 // the item out of it.
 func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byte, now time.Time) (state.OverdueOutcome, error) {
-	u := newUpdate()
-	setPendingAlert(u, state.AlertOverdue, payload, now)
-	inResult := fmt.Sprintf("%s = %s", u.name(DueQueueAttribute), u.value(str(state.QueueResult)))
-	cond := fmt.Sprintf("%s AND %s < %s AND attribute_not_exists(%s)",
-		inResult, u.name(attrState), u.value(num(cashbill.StateNTSSuccess)), u.name(attrAlert))
-	old, failed, err := q.conditional(ctx, itemKey, u, cond, types.ReturnValueNone)
+	inResult := is(DueQueueAttribute, state.QueueResult)
+	cond := inResult.And(name(attrState).LessThan(expression.Value(cashbill.StateNTSSuccess)), expression.AttributeNotExists(name(attrAlert)))
+	old, failed, err := q.conditional(ctx, itemKey, setPendingAlert(expression.UpdateBuilder{}, alert.KindOverdue, payload, now), cond, types.ReturnValueNone)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("dynamostore: raise overdue alert %s: %w", itemKey, err)
 	case !failed:
 		return state.OverdueRaised, nil
-	case getS(old, DueQueueAttribute) != state.QueueResult:
+	}
+	var r record
+	if err := attributevalue.UnmarshalMap(old, &r); err != nil {
+		return "", fmt.Errorf("dynamostore: raise overdue alert %s: %w", itemKey, err)
+	}
+	if r.DueQueue != state.QueueResult {
 		return state.OverdueNotOwed, nil
 	}
-	u = newUpdate()
-	u.remove = []string{u.name(DueQueueAttribute), u.name(DueAtAttribute)}
-	if _, _, err := q.conditional(ctx, itemKey, u, fmt.Sprintf("%s = %s", u.name(DueQueueAttribute), u.value(str(state.QueueResult))), types.ReturnValueNone); err != nil {
+	leave := expression.Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
+	if _, _, err := q.conditional(ctx, itemKey, leave, inResult, types.ReturnValueNone); err != nil {
 		return "", fmt.Errorf("dynamostore: leave result queue %s: %w", itemKey, err)
 	}
 	return state.ResultKnown, nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -123,7 +124,7 @@ func runQueues(t *testing.T, newStore NewStore) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if owed := it.AlertKind == state.AlertOverdue && it.AlertStatus == state.AlertPending; owed != tc.owed {
+				if owed := it.AlertKind == alert.KindOverdue && it.AlertStatus == state.AlertPending; owed != tc.owed {
 					t.Errorf("overdue alert owed: %v (kind %q status %q), want %v", owed, it.AlertKind, it.AlertStatus, tc.owed)
 				}
 				if tc.owed && !inQueue(t, s, state.QueueAlert, key, time.Now().Add(time.Minute)) {

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -20,7 +22,7 @@ type Adapter interface {
 	state.Store
 	state.Reader
 	state.Queues
-	state.Storms
+	outbox.Storms
 }
 
 // NewStore returns an empty store for one test.
@@ -377,8 +379,8 @@ func Run(t *testing.T, newStore NewStore) {
 				if (c.Status == state.Claimed) != tc.pending {
 					t.Errorf("claim = %v, want claimed %v", c.Status, tc.pending)
 				}
-				if tc.pending && it.AlertKind != state.AlertFailure {
-					t.Errorf("alert kind %q, want %q", it.AlertKind, state.AlertFailure)
+				if tc.pending && it.AlertKind != alert.KindFailure {
+					t.Errorf("alert kind %q, want %q", it.AlertKind, alert.KindFailure)
 				}
 			})
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -41,15 +42,15 @@ func runStorms(t *testing.T, newStore NewStore) {
 		}
 		return keys
 	}
-	route := func(t *testing.T, s Adapter, corp string, at time.Time, key string) state.Routed {
+	route := func(t *testing.T, s Adapter, corp string, at time.Time, key string) outbox.Routed {
 		t.Helper()
-		got, err := s.RouteAlert(ctx, corp, at, size, threshold, owner, state.StormEntry{ItemKey: key, MgtKey: "m-" + key, Code: "TS4", Kind: "failure"})
+		got, err := s.RouteAlert(ctx, corp, at, size, threshold, owner, outbox.StormEntry{ItemKey: key, MgtKey: "m-" + key, Code: "TS4", Kind: "failure"})
 		if err != nil {
 			t.Fatalf("RouteAlert(%s): %v", key, err)
 		}
 		return got
 	}
-	dueWindow := func(t *testing.T, s Adapter, key string, through time.Time) (state.Window, bool) {
+	dueWindow := func(t *testing.T, s Adapter, key string, through time.Time) (outbox.Window, bool) {
 		t.Helper()
 		ws, err := s.DueWindows(ctx, through, 1000)
 		if err != nil {
@@ -60,14 +61,14 @@ func runStorms(t *testing.T, newStore NewStore) {
 				return w, true
 			}
 		}
-		return state.Window{}, false
+		return outbox.Window{}, false
 	}
 
 	t.Run("the first alerts of a window go one by one and the rest into its digest once each", func(t *testing.T) {
 		s := newStore(t)
 		corp := CorpNum()
 		keys := owed(t, s, threshold+2)
-		wantKey := state.WindowKey(corp, start)
+		wantKey := outbox.WindowKey(corp, start)
 		for round := range 2 { // the second round is every delivery retried
 			for i, key := range keys {
 				got := route(t, s, corp, start, key)
@@ -104,11 +105,11 @@ func runStorms(t *testing.T, newStore NewStore) {
 	t.Run("a full digest sends further alerts one by one", func(t *testing.T) {
 		s := newStore(t)
 		corp := CorpNum()
-		keys := owed(t, s, threshold+state.MaxDigestEntries+2)
+		keys := owed(t, s, threshold+outbox.MaxDigestEntries+2)
 		for i, key := range keys {
 			got := route(t, s, corp, start, key)
-			if want := i >= threshold && i < threshold+state.MaxDigestEntries; got.Digested != want {
-				t.Fatalf("alert %d routed %+v, want digested %v (threshold %d, digest of at most %d)", i, got, want, threshold, state.MaxDigestEntries)
+			if want := i >= threshold && i < threshold+outbox.MaxDigestEntries; got.Digested != want {
+				t.Fatalf("alert %d routed %+v, want digested %v (threshold %d, digest of at most %d)", i, got, want, threshold, outbox.MaxDigestEntries)
 			}
 		}
 		// A retry of an alert in the full digest stays in it.
@@ -127,7 +128,7 @@ func runStorms(t *testing.T, newStore NewStore) {
 		for _, key := range keys[:threshold+1] {
 			route(t, s, corp, start, key)
 		}
-		key := state.WindowKey(corp, start)
+		key := outbox.WindowKey(corp, start)
 		now := start.Add(size)
 		w, ok, err := s.ClaimWindow(ctx, key, "sweeper-1", now, lease)
 		if err != nil || !ok || len(w.Entries) != 1 {
@@ -136,11 +137,11 @@ func runStorms(t *testing.T, newStore NewStore) {
 		if _, ok, err := s.ClaimWindow(ctx, key, "sweeper-2", now, lease); err != nil || ok {
 			t.Errorf("a second owner's ClaimWindow = %v, %v; want refused", ok, err)
 		}
-		if _, ok, err := s.ClaimWindow(ctx, state.WindowKey(corp, start.Add(-size)), "sweeper-1", now, lease); err != nil || ok {
+		if _, ok, err := s.ClaimWindow(ctx, outbox.WindowKey(corp, start.Add(-size)), "sweeper-1", now, lease); err != nil || ok {
 			t.Errorf("ClaimWindow of no window = %v, %v; want refused", ok, err)
 		}
 		late := route(t, s, corp, start, keys[threshold+1])
-		if late.WindowKey != state.WindowKey(corp, start.Add(size)) {
+		if late.WindowKey != outbox.WindowKey(corp, start.Add(size)) {
 			t.Errorf("an alert for a closed window went to %s, want the next window", late.WindowKey)
 		}
 		if err := s.MarkWindowSent(ctx, key, "sweeper-1", "digest-msg"); err != nil {
@@ -158,7 +159,7 @@ func runStorms(t *testing.T, newStore NewStore) {
 		if got := get(t, s, keys[0]); got.AlertStatus != state.AlertPending {
 			t.Errorf("MarkDigestedSent changed an alert not in the digest to %q", got.AlertStatus)
 		}
-		if w, ok, err := s.ClaimWindow(ctx, key, "sweeper-3", now, lease); err != nil || !ok || w.Status != state.WindowSent || w.MessageID != "digest-msg" {
+		if w, ok, err := s.ClaimWindow(ctx, key, "sweeper-3", now, lease); err != nil || !ok || w.Status != outbox.WindowSent || w.MessageID != "digest-msg" {
 			t.Errorf("ClaimWindow of a sent window = %+v, %v, %v; want it, sent, to finish marking", w, ok, err)
 		}
 		if err := s.FinishWindow(ctx, key); err != nil {
