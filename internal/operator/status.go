@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -92,13 +91,21 @@ func status(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	corp = strings.ReplaceAll(corp, "-", "")
 	switch {
 	case len(pos) == 1 && corp == "" && mgt == "":
+		err = checkItemKey(fs, pos[0])
 	case len(pos) == 0 && corp != "" && mgt != "":
+		if corp, err = businessNumber(fs, "corp", corp); err == nil {
+			err = checkMgtKey(fs, mgt)
+		}
 	default:
-		fs.Usage()
-		return exit(ExitUsage, "give one ITEMKEY, or --corp and --mgt")
+		err = usageError(fs, "give one ITEMKEY, or --corp and --mgt")
+	}
+	if err == nil {
+		err = checkLimit(fs, limit)
+	}
+	if err != nil {
+		return err
 	}
 	b, err := e.Open(ctx, t, false)
 	if err != nil {
