@@ -37,7 +37,10 @@ type CashbillStatus struct {
 // AlertStatus is the alert a cashbill owes or has had.
 type AlertStatus struct {
 	// Status: none, pending, overdue (pending longer than OverdueAfter) or sent.
-	Status    string    `json:"status"`
+	Status string `json:"status"`
+	// Kind: failure (an NTS filing failure) or overdue (no NTS result by
+	// the deadline); empty with status none.
+	Kind      string    `json:"kind,omitempty"`
 	MessageID string    `json:"messageId,omitempty"`
 	SentAt    time.Time `json:"sentAt,omitzero"`
 	OwedSince time.Time `json:"owedSince,omitzero"`
@@ -66,12 +69,24 @@ func alertOf(it *state.Item, now time.Time) AlertStatus {
 	case it == nil || it.AlertStatus == "":
 		return AlertStatus{Status: "none"}
 	case it.AlertStatus == state.AlertSent:
-		return AlertStatus{Status: "sent", MessageID: it.AlertMessageID, SentAt: it.AlertSentAt}
+		return AlertStatus{Status: "sent", Kind: kindOf(*it), MessageID: it.AlertMessageID, SentAt: it.AlertSentAt}
 	case now.Sub(it.ReceivedAt) > OverdueAfter:
-		return AlertStatus{Status: "overdue", OwedSince: it.ReceivedAt}
+		return AlertStatus{Status: "overdue", Kind: kindOf(*it), OwedSince: it.ReceivedAt}
 	default:
-		return AlertStatus{Status: it.AlertStatus, OwedSince: it.ReceivedAt}
+		return AlertStatus{Status: it.AlertStatus, Kind: kindOf(*it), OwedSince: it.ReceivedAt}
 	}
+}
+
+// kindOf is the kind of an item's alert; an alert stored before kinds
+// existed is a failure alert.
+func kindOf(it state.Item) string { return or(it.AlertKind, state.AlertFailure) }
+
+// alertTitle is an alert kind for people, as the alert's subject says it.
+func alertTitle(kind string) string {
+	if kind == state.AlertOverdue {
+		return "NTS result overdue"
+	}
+	return "NTS filing failure"
 }
 
 func status(ctx context.Context, e *Env, args []string) error {
@@ -185,9 +200,9 @@ func printStatus(w io.Writer, st CashbillStatus) {
 	a := st.Alert
 	switch a.Status {
 	case "sent":
-		fmt.Fprintf(tw, "alert\tsent %s KST, message id %s\n", kst(a.SentAt), a.MessageID)
+		fmt.Fprintf(tw, "alert\t%s (%s), sent %s KST, message id %s\n", a.Kind, alertTitle(a.Kind), kst(a.SentAt), a.MessageID)
 	case "pending", "overdue":
-		fmt.Fprintf(tw, "alert\t%s, owed since %s KST\n", a.Status, kst(a.OwedSince))
+		fmt.Fprintf(tw, "alert\t%s (%s), %s, owed since %s KST\n", a.Kind, alertTitle(a.Kind), a.Status, kst(a.OwedSince))
 	default:
 		fmt.Fprintf(tw, "alert\tnone\n")
 	}
