@@ -30,11 +30,22 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 help:
 	@awk '/^## /{sub(/^## /,""); split($$0,a,": "); printf "  make %-16s %s\n", a[1], substr($$0, length(a[1])+3)}' $(MAKEFILE_LIST)
 
+# make run on a busy port stops here, in one line, before compiling anything.
+ifneq ($(filter run run-moto,$(MAKECMDGOALS)),)
+ifeq ($(shell (exec 3<>/dev/tcp/127.0.0.1/$(PORT)) 2>/dev/null && echo busy),busy)
+$(error port $(PORT) is already in use (another make run?): stop it, or choose another port, e.g. make run PORT=$(shell echo $$(($(PORT) + 1))))
+endif
+endif
+
 ## run: the receiver on http://localhost:9854/pbconnect, embedded store, no AWS account (Ctrl-C stops it)
+# Built, then exec'd (not go run, which exits 1 on Ctrl-C), so that Ctrl-C
+# ends make run without an error.
 run:
+	@test -x $(BUILD_DIR)/localserver || echo "make run: compiling the receiver; the first time Go downloads and compiles its modules (about 2 minutes on 2 cores), later seconds"
+	@$(GO) build -o $(BUILD_DIR)/localserver ./cmd/localserver
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	STATE_FILE=$${STATE_FILE:-$(LOCAL_STATE_FILE)} PORT=$(PORT) \
-	$(GO) run ./cmd/localserver
+	exec $(BUILD_DIR)/localserver
 
 ## run-moto: make run on DynamoDB and SNS in a local moto_server (make local-infra), no AWS account
 run-moto: local-infra
