@@ -55,6 +55,7 @@ run-moto: local-infra
 # Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
 # emulator carry the integration build tag: plain `go test ./...` leaves them out.
 test: lint test-tools
+	@echo "make test: every package's tests with moto_server, the Lambda emulator and the template checks (about 5-10 minutes on 2 cores; the first time longer, while Go compiles)"
 	infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
 # The Python tools the tests run: moto_server (infra/with-moto.sh installs it), cfn-lint
@@ -74,6 +75,7 @@ VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/sla
 
 ## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:
+	@echo "make lint: gofmt, go vet and staticcheck, with and without the integration tag (the first time about 2-4 minutes, while Go fetches and builds staticcheck; later under a minute)"
 	@out=$$(gofmt -l functions cmd internal); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
@@ -180,9 +182,15 @@ deploy-guided:
 	$(SAM) build --config-env $(CONFIG_ENV)
 	$(SAM) deploy --guided --config-env $(CONFIG_ENV)
 
-## invoke: EVENT=events/<file>.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
+# The functions of template.yaml, each built by its build-<LogicalId> target.
+LAMBDA_FUNCTIONS := WebhookFunction SweeperFunction SlackNotifierFunction
+
+## invoke: EVENT=events/<file>.json [FUNCTION=SweeperFunction|SlackNotifierFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
 invoke:
-	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]" >&2; exit 2; }
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=WebhookFunction|SweeperFunction|SlackNotifierFunction] [INVOKE_WITH=sam]" >&2; exit 2; }
+	@case " $(LAMBDA_FUNCTIONS) " in *" $${FUNCTION:-WebhookFunction} "*) ;; \
+	  *) echo "make invoke: FUNCTION=$(FUNCTION) is not a function of template.yaml; use one of $(LAMBDA_FUNCTIONS)" >&2; exit 2;; esac
+	@test -x .build/local/$${FUNCTION:-WebhookFunction}/bootstrap || echo "make invoke: building $${FUNCTION:-WebhookFunction} and the Lambda emulator for this machine; the first time Go downloads and compiles their modules (about 1-2 minutes), later seconds"
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	GO=$(GO) infra/invoke.sh $(EVENT)
 
