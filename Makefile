@@ -82,7 +82,7 @@ lint:
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 
-## bench: every benchmark, then issue 12's figures beside their goals (docs/performance.md); the peers' comparison when PERF_DIR holds them
+## bench: every benchmark, then the figures beside their goals (docs/performance.md); the peers' comparison when PERF_DIR holds them
 # PERF_DIR: the shared instruments (cpu_per_event.py, coldstart.py, peers/); when it
 # is missing, the CPU and cold-start rows print "not run". Its peers/node needs
 # npm install: it is copied to .build/perf first (PERF_DIR may be read-only).
@@ -113,7 +113,7 @@ bench:
 	    python3 $(PERF_DIR)/coldstart.py $(PERF_OUT)/webhook/bootstrap $(PERF_OUT)/hello/bootstrap 11' | tee $(PERF_OUT)/coldstart.txt; \
 	else echo "$(PERF_DIR) has no cpu_per_event.py: the CPU and cold-start rows are not run"; rm -f $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt; fi
 	$(MAKE) --no-print-directory loadtest | tee $(PERF_OUT)/loadtest.txt
-	@echo; echo "== issue 12's figures ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+	@echo; echo "== the figures beside their goals ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 	@python3 infra/perf/table.py $(PERF_OUT)/bench.txt $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt $(PERF_OUT)/arm64/bootstrap $(PERF_OUT)/loadtest.txt
 
 ## loadtest: make run's server (embedded store, fresh state file, free port) under LOAD_N deliveries from LOAD_C workers: deliveries/s, p50/p99/max
