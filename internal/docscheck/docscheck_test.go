@@ -1,12 +1,15 @@
 package docscheck_test
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/docscheck"
 	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
 )
 
 func load(t *testing.T) *docscheck.Sources {
@@ -303,4 +306,34 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// The README documents every exit code of the cashbill tool, and the
+// tool's own help names each.
+func TestEveryExitCodeOfTheToolIsDocumented(t *testing.T) {
+	readme := doc(t, load(t), "README.md")
+	start := strings.Index(readme, "Exit codes: `0`")
+	if start < 0 {
+		t.Fatal("README.md has no \"Exit codes: `0` ...\" sentence under Operating it")
+	}
+	sentence := readme[start:]
+	sentence = sentence[:strings.Index(sentence, "\n\n")]
+	var help strings.Builder
+	operator.Run(context.Background(), []string{"--help"}, &help, &help, func(string) string { return "" })
+	for _, code := range []int{operator.ExitOK, operator.ExitFailed, operator.ExitUsage, operator.ExitNotFound, operator.ExitBusy, operator.ExitRefused} {
+		if !strings.Contains(sentence, fmt.Sprintf("`%d` ", code)) {
+			t.Errorf("README.md's exit codes do not give %d", code)
+		}
+		if !strings.Contains(help.String(), fmt.Sprintf("%d ", code)) {
+			t.Errorf("cashbill --help does not give exit code %d", code)
+		}
+	}
+	for _, o := range operator.Outcomes {
+		if !strings.Contains(sentence, "`"+o+"`") {
+			t.Errorf("README.md's exit codes do not list the outcome %s among the values --outcome takes", o)
+		}
+	}
+	if strings.Contains(sentence, "`6`") {
+		t.Error("README.md documents an exit code 6 the tool does not have")
+	}
 }
