@@ -75,7 +75,7 @@ func (s *Sources) Alarms() ([]string, error) {
 		name, ok := sub["Fn::Sub"].(string)
 		short, cut := strings.CutPrefix(name, "popbill-webhook-${EnvironmentName}-")
 		if !ok || !cut {
-			return nil, fmt.Errorf("alarm %s: AlarmName is not !Sub popbill-webhook-${EnvironmentName}-...", id)
+			return nil, fmt.Errorf("alarm %s: AlarmName is not !Sub popbill-webhook-${EnvironmentName}-NAME", id)
 		}
 		names = append(names, short)
 	}
