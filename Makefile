@@ -30,11 +30,22 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 help:
 	@awk '/^## /{sub(/^## /,""); split($$0,a,": "); printf "  make %-16s %s\n", a[1], substr($$0, length(a[1])+3)}' $(MAKEFILE_LIST)
 
+# make run on a busy port stops here, in one line, before compiling anything.
+ifneq ($(filter run run-moto,$(MAKECMDGOALS)),)
+ifeq ($(shell (exec 3<>/dev/tcp/127.0.0.1/$(PORT)) 2>/dev/null && echo busy),busy)
+$(error port $(PORT) is already in use (another make run?): stop it, or choose another port, e.g. make run PORT=$(shell echo $$(($(PORT) + 1))))
+endif
+endif
+
 ## run: the receiver on http://localhost:9854/pbconnect, embedded store, no AWS account (Ctrl-C stops it)
+# Built, then exec'd (not go run, which exits 1 on Ctrl-C), so that Ctrl-C
+# ends make run without an error.
 run:
+	@test -x $(BUILD_DIR)/localserver || echo "make run: compiling the receiver; the first time Go downloads and compiles its modules (about 2 minutes on 2 cores), later seconds"
+	@$(GO) build -o $(BUILD_DIR)/localserver ./cmd/localserver
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	STATE_FILE=$${STATE_FILE:-$(LOCAL_STATE_FILE)} PORT=$(PORT) \
-	$(GO) run ./cmd/localserver
+	exec $(BUILD_DIR)/localserver
 
 ## run-moto: make run on DynamoDB and SNS in a local moto_server (make local-infra), no AWS account
 run-moto: local-infra
@@ -47,6 +58,7 @@ run-moto: local-infra
 # uses the running one, or installs and starts one as root, or says in one line why the
 # container test is skipped.
 test: lint test-tools
+	@echo "make test: every package's tests with moto_server, the Lambda emulator, the container test and the template checks (about 5-10 minutes on 2 cores; the first time longer, while Go compiles)"
 	CONTAINER_TEST_OPTIONAL=1 infra/with-docker.sh infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
 ## test-container: the webhook's bootstrap in a container on Docker's bridge, as sam local runs it, every sample event checked (installs and starts dockerd as root when missing)
@@ -70,13 +82,14 @@ VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/sla
 
 ## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:
+	@echo "make lint: gofmt, go vet and staticcheck, with and without the integration tag (the first time about 2-4 minutes, while Go fetches and builds staticcheck; later under a minute)"
 	@out=$$(gofmt -l functions cmd internal); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 
-## bench: every benchmark, then issue 12's figures beside their goals (docs/performance.md); the peers' comparison when PERF_DIR holds them
+## bench: every benchmark, then the figures beside their goals (docs/performance.md); the peers' comparison when PERF_DIR holds them
 # PERF_DIR: the shared instruments (cpu_per_event.py, coldstart.py, peers/); when it
 # is missing, the CPU and cold-start rows print "not run". Its peers/node needs
 # npm install: it is copied to .build/perf first (PERF_DIR may be read-only).
@@ -107,7 +120,7 @@ bench:
 	    python3 $(PERF_DIR)/coldstart.py $(PERF_OUT)/webhook/bootstrap $(PERF_OUT)/hello/bootstrap 11' | tee $(PERF_OUT)/coldstart.txt; \
 	else echo "$(PERF_DIR) has no cpu_per_event.py: the CPU and cold-start rows are not run"; rm -f $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt; fi
 	$(MAKE) --no-print-directory loadtest | tee $(PERF_OUT)/loadtest.txt
-	@echo; echo "== issue 12's figures ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+	@echo; echo "== the figures beside their goals ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 	@python3 infra/perf/table.py $(PERF_OUT)/bench.txt $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt $(PERF_OUT)/arm64/bootstrap $(PERF_OUT)/loadtest.txt
 
 ## loadtest: make run's server (embedded store, fresh state file, free port) under LOAD_N deliveries from LOAD_C workers: deliveries/s, p50/p99/max
@@ -181,9 +194,15 @@ deploy-guided:
 	$(SAM) build --config-env $(CONFIG_ENV)
 	$(SAM) deploy --guided --config-env $(CONFIG_ENV)
 
-## invoke: EVENT=events/<file>.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
+# The functions of template.yaml, each built by its build-<LogicalId> target.
+LAMBDA_FUNCTIONS := WebhookFunction SweeperFunction SlackNotifierFunction EventForwarderFunction
+
+## invoke: EVENT=events/<file>.json [FUNCTION=SweeperFunction|SlackNotifierFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
 invoke:
-	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]" >&2; exit 2; }
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=WebhookFunction|SweeperFunction|SlackNotifierFunction] [INVOKE_WITH=sam]" >&2; exit 2; }
+	@case " $(LAMBDA_FUNCTIONS) " in *" $${FUNCTION:-WebhookFunction} "*) ;; \
+	  *) echo "make invoke: FUNCTION=$(FUNCTION) is not a function of template.yaml; use one of $(LAMBDA_FUNCTIONS)" >&2; exit 2;; esac
+	@test -x .build/local/$${FUNCTION:-WebhookFunction}/bootstrap || echo "make invoke: building $${FUNCTION:-WebhookFunction} and the Lambda emulator for this machine; the first time Go downloads and compiles their modules (about 1-2 minutes), later seconds"
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	GO=$(GO) infra/invoke.sh $(EVENT)
 

@@ -87,6 +87,43 @@ def translate(template, params):
     return translator.translate(with_s3_code(template), parameter_values=values, get_managed_policy_map=lambda: {})
 
 
+def deployed(out, template, params):
+    """The resources CloudFormation creates: those whose Condition holds with these
+    parameters (the translator keeps every resource and leaves conditions to CloudFormation)."""
+    values = {name: str(p.get("Default", "")) for name, p in (template.get("Parameters") or {}).items()}
+    values.update(params)
+    conditions = out.get("Conditions") or {}
+    memo = {}
+
+    def value(v):
+        if isinstance(v, dict) and "Ref" in v:
+            return values.get(v["Ref"], PSEUDO.get(v["Ref"]))
+        return v
+
+    def holds(expr):
+        if isinstance(expr, dict) and len(expr) == 1:
+            (fn, args), = expr.items()
+            if fn == "Fn::Equals":
+                return str(value(args[0])) == str(value(args[1]))
+            if fn == "Fn::Not":
+                return not holds(args[0])
+            if fn == "Fn::And":
+                return all(holds(a) for a in args)
+            if fn == "Fn::Or":
+                return any(holds(a) for a in args)
+            if fn == "Condition":
+                return condition(args)
+        raise ValueError(f"cannot evaluate the condition {expr!r}")
+
+    def condition(name):
+        if name not in memo:
+            memo[name] = holds(conditions[name])
+        return memo[name]
+
+    return [r for r in (out.get("Resources") or {}).values()
+            if not isinstance(r, dict) or "Condition" not in r or condition(r["Condition"])]
+
+
 def describe(err):
     if isinstance(err, InvalidDocumentException):
         return "; ".join(str(cause) for cause in err.causes) or str(err)
@@ -124,7 +161,7 @@ def main(argv):
             failed += 1
             print(f"FAIL {name}: {describe(err)}")
             continue
-        print(f"ok   {name}: {len(out.get('Resources', {}))} CloudFormation resources")
+        print(f"ok   {name}: {len(deployed(out, template, params))} CloudFormation resources")
     return 1 if failed else 0
 
 

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,7 +16,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := localserver.Run(ctx, os.Getenv, os.Stdout); err != nil {
+	if err := localserver.Run(ctx, os.Getenv, os.Stdout); errors.Is(err, localserver.ErrPortBusy) {
+		fmt.Fprintln(os.Stderr, "localserver:", err)
+		os.Exit(1)
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "localserver stopped:", err)
 		os.Exit(1)
 	}

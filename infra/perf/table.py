@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints issue 12's figures beside their goals, from what make bench wrote.
+"""Prints the performance figures beside their goals, from what make bench wrote.
 
 usage: table.py BENCH_OUTPUT [CPU_OUTPUT] [COLDSTART_OUTPUT] [BOOTSTRAP_ARM64] [LOADTEST_OUTPUT]
 BENCH_OUTPUT is `go test -bench -benchmem` output; CPU_OUTPUT is cpu_per_event.py's table

@@ -3,6 +3,7 @@
 package deploytest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,5 +80,26 @@ func TestSAMTranslatorRefusesLanguageExtensions(t *testing.T) {
 	out, err := samValidate(t, path)
 	if err == nil || !strings.Contains(out, "FAIL default") {
 		t.Fatalf("the translator accepted a template with Fn::ForEach:\n%s", out)
+	}
+}
+
+// make validate reports what each case deploys: the resources whose
+// Condition holds with its parameters. Slack and e-mail add theirs; the
+// environments without them deploy fewer.
+func TestValidateCountsTheResourcesEachCaseDeploys(t *testing.T) {
+	out, err := samValidate(t, "template.yaml")
+	if err != nil {
+		t.Fatalf("the SAM translator refused template.yaml: %v\n%s", err, out)
+	}
+	count := map[string]int{}
+	for _, line := range strings.Split(out, "\n") {
+		var name string
+		var n int
+		if _, err := fmt.Sscanf(line, "ok   %s %d CloudFormation resources", &name, &n); err == nil {
+			count[strings.TrimSuffix(name, ":")] = n
+		}
+	}
+	if count["default"] == 0 || count["slack-and-email"] <= count["default"] {
+		t.Errorf("resource counts %v: want slack-and-email to deploy more than default\n%s", count, out)
 	}
 }

@@ -20,7 +20,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -47,12 +49,18 @@ import (
 // Run serves until ctx is done. Logs and printed alerts go to stdout.
 func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	// The port first: on a busy one, say so before anything else.
+	addr := "localhost:" + or(getenv("PORT"), "9854")
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	srv, err := New(ctx, getenv, stdout, log)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	addr := "localhost:" + or(getenv("PORT"), "9854")
 	hs := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -61,11 +69,31 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		_ = hs.Shutdown(shutdown)
 	}()
 	log.Info("receiver listening", "url", "http://"+addr+"/pbconnect")
-	if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
+
+// ErrPortBusy is Run's answer when another program holds its port.
+var ErrPortBusy = errors.New("port busy")
+
+// listen opens addr; a busy port is ErrPortBusy, in words that say what to do.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, portBusy(addr)
+	}
+	return ln, err
+}
+
+type portBusy string
+
+func (p portBusy) Error() string {
+	return string(p) + " is already in use (another make run?): stop it, or set PORT to another port, e.g. make run PORT=9855"
+}
+
+func (portBusy) Is(target error) bool { return target == ErrPortBusy }
 
 // Server is the receiver's routes on the chosen adapters.
 type Server struct {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -154,5 +156,29 @@ func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
 		if resp.StatusCode != expected[name].Status {
 			t.Errorf("%s: status %d, want %d", name, resp.StatusCode, expected[name].Status)
 		}
+	}
+}
+
+// On a busy port the receiver says so, and says it first: no "receiver
+// listening", no store opened.
+func TestLocalReceiverOnABusyPortSaysSoFirst(t *testing.T) {
+	held, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	_, port, _ := net.SplitHostPort(held.Addr().String())
+	state := filepath.Join(t.TempDir(), "state.db")
+	env := map[string]string{"PORT": port, "AUTH_MODE": "none", "STATE_FILE": state}
+	var out bytes.Buffer
+	err = Run(context.Background(), func(k string) string { return env[k] }, &out)
+	if !errors.Is(err, ErrPortBusy) || !strings.Contains(err.Error(), "PORT") {
+		t.Errorf("Run on a busy port = %v, want ErrPortBusy saying to set PORT", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("Run on a busy port wrote %q first", out.String())
+	}
+	if _, err := os.Stat(state); err == nil {
+		t.Error("Run on a busy port opened the store")
 	}
 }

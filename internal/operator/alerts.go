@@ -70,6 +70,7 @@ func alerts(ctx context.Context, e *Env, args []string) error {
 		t                Target
 		asJSON           bool
 		pending, overdue bool
+		deadlineFlag     string
 		deadline         time.Duration
 		limit            int
 		usage, summary   = commandText("alerts")
@@ -77,7 +78,7 @@ func alerts(ctx context.Context, e *Env, args []string) error {
 	fs := e.flagSet("alerts", usage, &t, &asJSON)
 	fs.BoolVar(&pending, "pending", false, "alerts owed and not yet published, oldest first")
 	fs.BoolVar(&overdue, "overdue", false, "issued receipts past the NTS-result deadline, and overdue alerts raised and not yet published")
-	fs.DurationVar(&deadline, "deadline", 0, "the NTS-result deadline from midnight KST of the issue date (default $"+config.ResultDeadline+", else the sweeper's 66h)")
+	fs.StringVar(&deadlineFlag, "deadline", "", "the NTS-result deadline from midnight KST of the issue date, such as 66h or 3d (default $"+config.ResultDeadline+", else the sweeper's 66h)")
 	fs.IntVar(&limit, "limit", sweeper.DefaultBatch, "the most items to read from each queue")
 	fs.Usage = helpWith(fs, usage, summary+`.
 Both lists read the state table's due index (never a scan), which is eventually consistent: an
@@ -87,9 +88,20 @@ ITEMKEY shows it with its message id`)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 || pending == overdue {
-		fs.Usage()
-		return exit(ExitUsage, "give --pending or --overdue (or: alerts resend ITEMKEY)")
+	switch {
+	case len(pos) > 0:
+		return usageError(fs, "unknown argument %q: give --pending or --overdue, or: alerts resend ITEMKEY", pos[0])
+	case pending == overdue:
+		return usageError(fs, "give --pending or --overdue (or: alerts resend ITEMKEY)")
+	case deadlineFlag != "" && !overdue:
+		return usageError(fs, "--deadline goes with --overdue")
+	case deadlineFlag != "":
+		if deadline, err = durationFlag(fs, "deadline", deadlineFlag); err != nil {
+			return err
+		}
+	}
+	if err := checkLimit(fs, limit); err != nil {
+		return err
 	}
 	b, err := e.Open(ctx, t, false)
 	if err != nil {

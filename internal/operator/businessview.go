@@ -79,9 +79,9 @@ func businessView(ctx context.Context, e *Env, args []string) error {
 		fs.Usage()
 		return exit(ExitUsage, "unknown subcommand %q: add, list, revoke or rotate (or no subcommand, for the view)", cashbill.Clip(pos[0]))
 	}
-	d, err := since(window)
+	d, err := durationFlag(fs, "since", window)
 	if err != nil {
-		return exit(ExitUsage, "%s", err.Error())
+		return err
 	}
 	b, err := e.Open(ctx, t, false)
 	if err != nil {

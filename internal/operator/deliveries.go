@@ -3,29 +3,11 @@ package operator
 import (
 	"context"
 	"flag"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 )
-
-// since reads 90m, 24h or 7d.
-func since(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("--since %q: want a duration such as 90m, 24h or 7d", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--since %q: want a duration such as 90m, 24h or 7d", s)
-	}
-	return d, nil
-}
 
 // windowFlags are the flags that select deliveries by time and filters.
 type windowFlags struct {
@@ -36,18 +18,32 @@ type windowFlags struct {
 // register adds the flags; sinceDefault "" means no window unless asked.
 func (w *windowFlags) register(fs *flag.FlagSet, sinceDefault string) {
 	fs.StringVar(&w.since, "since", sinceDefault, "the window: how far back (90m, 24h, 7d)")
-	fs.StringVar(&w.outcome, "outcome", "", "only this outcome: stored, duplicate, stale, rejected, failed")
-	fs.StringVar(&w.corp, "corp", "", "only this business number")
+	fs.StringVar(&w.outcome, "outcome", "", "only this outcome: "+strings.Join(Outcomes, ", ")+" (an alert resent by an operator)")
+	fs.StringVar(&w.corp, "corp", "", "only this business number (10 digits)")
 	fs.IntVar(&w.limit, "limit", archive.DefaultLimit, "the most deliveries")
 }
 
-func (w *windowFlags) query(now time.Time) (archive.Query, error) {
-	d, err := since(w.since)
-	if err != nil {
-		return archive.Query{}, exit(ExitUsage, "%s", err.Error())
+// check refuses a bad window or filter before anything is read.
+func (w *windowFlags) check(fs *flag.FlagSet) error {
+	if w.since != "" {
+		if _, err := durationFlag(fs, "since", w.since); err != nil {
+			return err
+		}
 	}
+	if err := checkOutcome(fs, w.outcome); err != nil {
+		return err
+	}
+	if _, err := businessNumber(fs, "corp", w.corp); err != nil {
+		return err
+	}
+	return checkLimit(fs, w.limit)
+}
+
+// query is the archive query of checked flags.
+func (w *windowFlags) query(now time.Time) archive.Query {
+	d, _ := Duration(w.since)
 	return archive.Query{From: now.Add(-d), To: now.Add(time.Second), Outcome: w.outcome,
-		CorpNum: strings.ReplaceAll(w.corp, "-", ""), Limit: w.limit}, nil
+		CorpNum: strings.ReplaceAll(w.corp, "-", ""), Limit: w.limit}
 }
 
 func deliveries(ctx context.Context, e *Env, args []string) error {
@@ -65,13 +61,12 @@ func deliveries(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		fs.Usage()
-		return exit(ExitUsage, "deliveries takes no arguments, only flags")
+		return usageError(fs, "deliveries takes no arguments, only flags (%s)", pos[0])
 	}
-	q, err := w.query(time.Now())
-	if err != nil {
+	if err := w.check(fs); err != nil {
 		return err
 	}
+	q := w.query(time.Now())
 	b, err := e.Open(ctx, t, false)
 	if err != nil {
 		return err

@@ -13,13 +13,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aws/smithy-go"
 )
 
 // Exit codes, for scripts.
 const (
 	ExitOK       = 0
 	ExitFailed   = 1 // the store or AWS could not be read or written
-	ExitUsage    = 2 // unknown command or flag, missing argument
+	ExitUsage    = 2 // unknown command or flag, missing argument, a value that cannot be right (an itemKey not of 18 digits, an unknown --outcome)
 	ExitNotFound = 3 // nothing known about the cashbill, or an ID not in the archive
 	ExitBusy     = 4 // the local store is held by another process (make run)
 	ExitRefused  = 5 // replay: at least one delivery was not accepted (or was skipped)
@@ -29,6 +31,8 @@ const (
 type exitError struct {
 	code int
 	msg  string
+	// help names the command whose --help a usage error points to.
+	help string
 }
 
 func (e *exitError) Error() string { return e.msg }
@@ -93,17 +97,23 @@ func (e *Env) Run(ctx context.Context, args []string) int {
 				return ExitOK
 			case errors.As(err, &ee):
 				if ee.msg != "" {
-					fmt.Fprintln(e.Stderr, "cashbill "+c.name+": "+ee.msg)
+					fmt.Fprintln(e.Stderr, "cashbill "+c.name+": "+ee.msg+helpPointer(ee, c.name))
 				}
 				return ee.code
+			case errors.As(err, new(*smithy.OperationError)):
+				fmt.Fprintln(e.Stderr, "cashbill "+c.name+": "+awsCause(err))
+				return ExitFailed
 			default:
 				fmt.Fprintln(e.Stderr, "cashbill "+c.name+": "+err.Error())
 				return ExitFailed
 			}
 		}
 	}
-	fmt.Fprintf(e.Stderr, "cashbill: unknown command %q\n", args[0])
-	e.usage(e.Stderr)
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	fmt.Fprintf(e.Stderr, "cashbill: unknown command %q: the commands are %s (see cashbill --help)\n", args[0], strings.Join(names, ", "))
 	return ExitUsage
 }
 
@@ -125,7 +135,7 @@ Where it reads (every command):
                    ALERT_TOPIC_ARN, as in .local/infra.env of make run-moto)
 
 Output: aligned tables with KST times; --json for scripts.
-Exit codes: 0 done, 1 store or AWS failure, 2 usage, 3 not found (alerts resend: or no alert),
+Exit codes: 0 done, 1 store or AWS failure, 2 usage (a bad flag or value), 3 not found (alerts resend: or no alert),
             4 local store busy, 5 refused: replay refused or skipped a delivery, or alerts resend
             found the alert being published by someone else.`)
 }
@@ -143,23 +153,12 @@ func (e *Env) flagSet(name, usage string, t *Target, asJSON *bool) *flag.FlagSet
 	return fs
 }
 
-// parse parses flags anywhere among the arguments and returns the others.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, &exitError{code: ExitUsage}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+// helpPointer ends a usage error's line: where the command's flags are listed.
+func helpPointer(ee *exitError, command string) string {
+	if ee.code != ExitUsage {
+		return ""
 	}
+	return " (see cashbill " + or(ee.help, command) + " --help)"
 }
 
 // short is s on one line, cut to n characters.
@@ -177,6 +176,6 @@ func helpWith(fs *flag.FlagSet, usage, summary string) func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "cashbill %s: %s\n\nUsage: cashbill %s\n\nFlags:\n", fs.Name(), summary, usage)
 		fs.PrintDefaults()
-		fmt.Fprintln(w, "\nExit codes: 0 done, 1 store or AWS failure, 2 usage, 3 not found (resend: or no alert), 4 local store busy, 5 refused (replay: refused or skipped; resend: being published by someone else).")
+		fmt.Fprintln(w, "\nExit codes: 0 done, 1 store or AWS failure, 2 usage (a bad flag or value), 3 not found (resend: or no alert), 4 local store busy, 5 refused (replay: refused or skipped; resend: being published by someone else).")
 	}
 }

@@ -67,8 +67,10 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 		return err
 	}
 	if (len(ids) == 0) == (w.since == "") {
-		fs.Usage()
-		return exit(ExitUsage, "give delivery IDs, or --since (with --outcome, --corp) to select them")
+		return usageError(fs, "give delivery IDs, or --since (with --outcome, --corp) to select them")
+	}
+	if err := w.check(fs); err != nil {
+		return err
 	}
 	b, err := e.Open(ctx, t, !dryRun)
 	if err != nil {
@@ -89,11 +91,7 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 			selected = append(selected, d)
 		}
 	} else {
-		q, err := w.query(time.Now())
-		if err != nil {
-			return err
-		}
-		if selected, err = b.Archive.Window(ctx, q); err != nil {
+		if selected, err = b.Archive.Window(ctx, w.query(time.Now())); err != nil {
 			return err
 		}
 		// Oldest first, as they arrived: a later state is then not

@@ -63,8 +63,10 @@ publisher holds right now is refused (exit 5); a cashbill with no alert too (exi
 		return err
 	}
 	if len(pos) != 1 {
-		fs.Usage()
-		return exit(ExitUsage, "give one ITEMKEY")
+		return usageError(fs, "give one ITEMKEY")
+	}
+	if err := checkItemKey(fs, pos[0]); err != nil {
+		return err
 	}
 	key := pos[0]
 	b, err := e.Open(ctx, t, !dryRun)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/smithy-go"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 )
 
@@ -47,7 +46,7 @@ func resolveStack(ctx context.Context, api CloudFormationAPI, name string) (Depl
 	case errors.As(err, new(*exitError)):
 		return Deployment{}, err
 	case err != nil:
-		return Deployment{}, exit(ExitFailed, "describe stack %s: %s", name, awserr.Cause(err))
+		return Deployment{}, exit(ExitFailed, "stack %s: %s", name, awsCause(err))
 	}
 	d := Deployment{StateTable: out["StateTableName"], ArchiveTable: out["ArchiveTableName"], Topic: out["AlertTopicArn"],
 		Settings: map[string]string{}}

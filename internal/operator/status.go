@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
@@ -38,10 +38,13 @@ type CashbillStatus struct {
 // AlertStatus is the alert a cashbill owes or has had.
 type AlertStatus struct {
 	// Status: none, pending, overdue (pending longer than OverdueAfter) or sent.
-	Status    string    `json:"status"`
-	MessageID string    `json:"messageId,omitempty"`
-	SentAt    time.Time `json:"sentAt,omitzero"`
-	OwedSince time.Time `json:"owedSince,omitzero"`
+	Status string `json:"status"`
+	// Kind: failure (an NTS filing failure) or overdue (no NTS result by
+	// the deadline); empty with status none.
+	Kind      alert.Kind `json:"kind,omitempty"`
+	MessageID string     `json:"messageId,omitempty"`
+	SentAt    time.Time  `json:"sentAt,omitzero"`
+	OwedSince time.Time  `json:"owedSince,omitzero"`
 }
 
 // DeliveryRecord is an archived delivery as the tool shows it: the body as
@@ -67,12 +70,29 @@ func alertOf(it *state.Item, now time.Time) AlertStatus {
 	case it == nil || it.AlertStatus == "":
 		return AlertStatus{Status: "none"}
 	case it.AlertStatus == state.AlertSent:
-		return AlertStatus{Status: "sent", MessageID: it.AlertMessageID, SentAt: it.AlertSentAt}
+		return AlertStatus{Status: "sent", Kind: kindOf(*it), MessageID: it.AlertMessageID, SentAt: it.AlertSentAt}
 	case now.Sub(it.ReceivedAt) > OverdueAfter:
-		return AlertStatus{Status: "overdue", OwedSince: it.ReceivedAt}
+		return AlertStatus{Status: "overdue", Kind: kindOf(*it), OwedSince: it.ReceivedAt}
 	default:
-		return AlertStatus{Status: string(it.AlertStatus), OwedSince: it.ReceivedAt}
+		return AlertStatus{Status: string(it.AlertStatus), Kind: kindOf(*it), OwedSince: it.ReceivedAt}
 	}
+}
+
+// kindOf is the kind of an item's alert; an alert stored before kinds
+// existed is a failure alert.
+func kindOf(it state.Item) alert.Kind {
+	if it.AlertKind == "" {
+		return alert.KindFailure
+	}
+	return it.AlertKind
+}
+
+// alertTitle is an alert kind for people, as the alert's subject says it.
+func alertTitle(kind alert.Kind) string {
+	if kind == alert.KindOverdue {
+		return "NTS result overdue"
+	}
+	return "NTS filing failure"
 }
 
 func status(ctx context.Context, e *Env, args []string) error {
@@ -92,13 +112,21 @@ func status(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	corp = strings.ReplaceAll(corp, "-", "")
 	switch {
 	case len(pos) == 1 && corp == "" && mgt == "":
+		err = checkItemKey(fs, pos[0])
 	case len(pos) == 0 && corp != "" && mgt != "":
+		if corp, err = businessNumber(fs, "corp", corp); err == nil {
+			err = checkMgtKey(fs, mgt)
+		}
 	default:
-		fs.Usage()
-		return exit(ExitUsage, "give one ITEMKEY, or --corp and --mgt")
+		err = usageError(fs, "give one ITEMKEY, or --corp and --mgt")
+	}
+	if err == nil {
+		err = checkLimit(fs, limit)
+	}
+	if err != nil {
+		return err
 	}
 	b, err := e.Open(ctx, t, false)
 	if err != nil {
@@ -178,9 +206,9 @@ func printStatus(w io.Writer, st CashbillStatus) {
 	a := st.Alert
 	switch a.Status {
 	case "sent":
-		fmt.Fprintf(tw, "alert\tsent %s KST, message id %s\n", kst(a.SentAt), a.MessageID)
+		fmt.Fprintf(tw, "alert\t%s (%s), sent %s KST, message id %s\n", a.Kind, alertTitle(a.Kind), kst(a.SentAt), a.MessageID)
 	case "pending", "overdue":
-		fmt.Fprintf(tw, "alert\t%s, owed since %s KST\n", a.Status, kst(a.OwedSince))
+		fmt.Fprintf(tw, "alert\t%s (%s), %s, owed since %s KST\n", a.Kind, alertTitle(a.Kind), a.Status, kst(a.OwedSince))
 	default:
 		fmt.Fprintf(tw, "alert\tnone\n")
 	}

@@ -23,6 +23,8 @@ import (
 type Template struct {
 	Globals   map[string]any
 	Resources map[string]Resource
+	// Parameters and Outputs by name, as written.
+	Parameters, Outputs map[string]any
 }
 
 // Resource is one entry of the Resources section.
@@ -68,6 +70,12 @@ func fromMap(top map[string]any) (*Template, error) {
 	t := &Template{Resources: map[string]Resource{}}
 	var err error
 	if t.Globals, err = section(top, "Globals"); err != nil {
+		return nil, err
+	}
+	if t.Parameters, err = section(top, "Parameters"); err != nil {
+		return nil, err
+	}
+	if t.Outputs, err = section(top, "Outputs"); err != nil {
 		return nil, err
 	}
 	resources, err := section(top, "Resources")
