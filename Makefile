@@ -55,7 +55,7 @@ run-moto: local-infra
 # Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
 # emulator carry the integration build tag: plain `go test ./...` leaves them out.
 test: lint test-tools
-	@echo "make test: every package's tests with moto_server, the Lambda emulator and the template checks (about 5-10 minutes on 2 cores; the first time longer, while Go compiles)"
+	@echo "make test: every package's tests with moto_server, the Lambda emulator and the template checks (about 2 minutes on 2 cores once Go has built everything; the first time several minutes more)"
 	infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
 # The Python tools the tests run: moto_server (infra/with-moto.sh installs it), cfn-lint
@@ -75,7 +75,7 @@ VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/sla
 
 ## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:
-	@echo "make lint: gofmt, go vet and staticcheck, with and without the integration tag (the first time about 2-4 minutes, while Go fetches and builds staticcheck; later under a minute)"
+	@echo "make lint: gofmt, go vet and staticcheck, with and without the integration tag (the first time a few minutes, while Go fetches and builds staticcheck; later under a minute)"
 	@out=$$(gofmt -l functions cmd internal); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
