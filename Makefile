@@ -58,7 +58,7 @@ run-moto: local-infra
 # uses the running one, or installs and starts one as root, or says in one line why the
 # container test is skipped.
 test: lint test-tools
-	@echo "make test: every package's tests with moto_server, the Lambda emulator, the container test and the template checks (about 5-10 minutes on 2 cores; the first time longer, while Go compiles)"
+	@echo "make test: every package's tests with moto_server, the Lambda emulator, the container test and the template checks (about 3 minutes on 2 cores once Go has built everything; the first time several minutes more, and a minute to install Docker where it can)"
 	CONTAINER_TEST_OPTIONAL=1 infra/with-docker.sh infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
 ## test-container: the webhook's bootstrap in a container on Docker's bridge, as sam local runs it, every sample event checked (installs and starts dockerd as root when missing)
@@ -82,7 +82,7 @@ VALIDATE_CASES := --case 'slack-and-email:SlackWebhookParam=/popbill-webhook/sla
 
 ## lint: gofmt, go vet and staticcheck (pinned), with and without the integration tag
 lint:
-	@echo "make lint: gofmt, go vet and staticcheck, with and without the integration tag (the first time about 2-4 minutes, while Go fetches and builds staticcheck; later under a minute)"
+	@echo "make lint: gofmt, go vet and staticcheck, with and without the integration tag (the first time a few minutes, while Go fetches and builds staticcheck; later under a minute)"
 	@out=$$(gofmt -l functions cmd internal); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
