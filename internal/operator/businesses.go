@@ -189,12 +189,11 @@ func (s *tokenSite) record(t business.Token, now time.Time) TokenRecord {
 // oneCorp reads the single CORPNUM argument.
 func oneCorp(fs *flag.FlagSet, pos []string) (string, error) {
 	if len(pos) != 1 {
-		fs.Usage()
-		return "", exit(ExitUsage, "name one business number (10 digits)")
+		return "", usageError(fs, "name one business number (10 digits)")
 	}
 	corp, err := business.Normalise(pos[0])
 	if err != nil {
-		return "", exit(ExitUsage, "%s", err.Error())
+		return "", usageError(fs, "%s", err.Error())
 	}
 	return corp, nil
 }
@@ -257,8 +256,7 @@ func businessList(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		fs.Usage()
-		return exit(ExitUsage, "businesses list takes no arguments, only flags")
+		return usageError(fs, "businesses list takes no arguments, only flags")
 	}
 	corp = strings.ReplaceAll(corp, "-", "")
 	s, err := e.openTokens(ctx, f, false)
@@ -312,8 +310,7 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if (len(ids) == 0) == (corp == "") {
-		fs.Usage()
-		return exit(ExitUsage, "name token IDs (businesses list shows them) or --corp CORPNUM, not both")
+		return usageError(fs, "name token IDs (businesses list shows them) or --corp CORPNUM, not both")
 	}
 	s, err := e.openTokens(ctx, f, true)
 	if err != nil {
@@ -325,7 +322,7 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 	if corp != "" {
 		n, err := business.Normalise(corp)
 		if err != nil {
-			return exit(ExitUsage, "--corp: %s", err.Error())
+			return usageError(fs, "--corp: %s", err.Error())
 		}
 		if targets, err = business.OfBusiness(ctx, s.store, n, now); err != nil {
 			return exit(ExitFailed, "the token store could not be read: %s", awserr.Cause(err))
@@ -381,7 +378,7 @@ func businessRotate(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if overlap < 0 {
-		return exit(ExitUsage, "--overlap cannot be negative")
+		return usageError(fs, "--overlap cannot be negative")
 	}
 	s, err := e.openTokens(ctx, f, true)
 	if err != nil {

@@ -76,8 +76,7 @@ func businessView(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		fs.Usage()
-		return exit(ExitUsage, "unknown subcommand %q: add, list, revoke or rotate (or no subcommand, for the view)", cashbill.Clip(pos[0]))
+		return usageError(fs, "unknown subcommand %q: add, list, revoke or rotate (or no subcommand, for the view)", cashbill.Clip(pos[0]))
 	}
 	d, err := durationFlag(fs, "since", window)
 	if err != nil {

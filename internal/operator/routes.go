@@ -125,8 +125,7 @@ func routes(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		fs.Usage()
-		return exit(ExitUsage, "routes %s takes no arguments, only flags", sub)
+		return usageError(fs, "routes %s takes no arguments, only flags", sub)
 	}
 	corp := ""
 	if sub != "list" {
@@ -134,10 +133,10 @@ func routes(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		if (f.email == "") == !f.slackSet {
-			return exit(ExitUsage, "name one of --email ADDR and --slack")
+			return usageError(fs, "name one of --email ADDR and --slack")
 		}
 		if sub == "add" && f.slackSet && f.slack == "" {
-			return exit(ExitUsage, "--slack needs the incoming webhook URL")
+			return usageError(fs, "--slack needs the incoming webhook URL")
 		}
 	}
 	s, err := e.openRoutes(ctx, f)
