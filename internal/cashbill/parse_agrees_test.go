@@ -17,7 +17,7 @@ import (
 // base64 decoded as the handler does, by file name.
 func eventBodies(tb testing.TB) map[string][]byte {
 	tb.Helper()
-	files, err := filepath.Glob("../../../events/*.json")
+	files, err := filepath.Glob("../../events/*.json")
 	if err != nil || len(files) == 0 {
 		tb.Fatalf("no sample events found (%v)", err)
 	}

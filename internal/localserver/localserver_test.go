@@ -117,7 +117,7 @@ func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 // as curl would against `make run`, in file order, with the answers written
 // down in events/expected.json.
 func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
-	raw, err := os.ReadFile("../../../events/expected.json")
+	raw, err := os.ReadFile("../../events/expected.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLocalReceiverAnswersTheSampleEventsAsExpected(t *testing.T) {
 	names := slices.Sorted(maps.Keys(expected))
 	srv, _ := serve(t, map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret", "STATE_FILE": filepath.Join(t.TempDir(), "state.db")})
 	for _, name := range names {
-		raw, err := os.ReadFile(filepath.Join("../../../events", name))
+		raw, err := os.ReadFile(filepath.Join("../../events", name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,7 +77,7 @@ func (s *fakeSlack) requests() [][]byte {
 // `sam local invoke SlackNotifierFunction -e` are.
 func loadEvent(tb testing.TB, name string) events.SNSEvent {
 	tb.Helper()
-	path := filepath.Join("..", "..", "..", "events", name)
+	path := filepath.Join("..", "..", "events", name)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)

@@ -23,7 +23,7 @@ import (
 // and the console publisher), so that the tests in it need no moto_server.
 
 // eventsDir holds the sample API Gateway events.
-var eventsDir = filepath.Join("..", "..", "..", "events")
+var eventsDir = filepath.Join("..", "..", "events")
 
 // local is a handler on a bbolt store in a temporary file and a console
 // publisher writing to a buffer.

@@ -21,7 +21,7 @@ import (
 // that `sam local invoke SlackNotifierFunction -e` uses.
 func snsMessage(tb testing.TB, name string) string {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "events", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "events", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
