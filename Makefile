@@ -23,7 +23,7 @@ BUILD_DIR ?= .build
 # staticcheck, pinned; go run fetches and caches it on first use.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run run-moto test test-tools lint bench bench-build bench-cpu bench-units bench-coldstart bench-table loadtest fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
+.PHONY: help run run-moto test test-tools lint bench bench-build bench-cpu bench-units bench-coldstart bench-profile bench-table loadtest fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
 # `make help` lists the targets that have a `## ` line above them.
 ## help: list these targets
@@ -126,6 +126,14 @@ bench-units: bench-build
 bench-coldstart: bench-build
 	env -u AWS_CA_BUNDLE RIE=$(PERF_OUT)/aws-lambda-rie infra/with-moto.sh sh -c 'COLDSTART_ENV="{\"ARCHIVE_TABLE\":\"archive\",\"AWS_ENDPOINT_URL\":\"$$MOTO_ENDPOINT\"}" \
 	  python3 infra/perf/coldpairs.py $(PERF_DIR)/coldstart.py $(PERF_OUT)/hello/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap gopeer=$(PERF_OUT)/gopeer/bootstrap --runs 11' | tee $(PERF_OUT)/coldstart.txt
+
+# Where the webhook's CPU goes: a CPU profile of its first 40 s under the emulator
+# (2,000 deliveries through the keep-alive proxy), then pprof's top functions.
+bench-profile: bench-build
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc,perfprofile -o $(PERF_OUT)/profile/bootstrap ./functions/webhook
+	RECEIVER_ENV='{"PROF_OUT":"$(abspath $(PERF_OUT))/webhook.prof"}' KEEPALIVE=$(PERF_OUT)/keepalive $(PERF_RUN) \
+	  webhook=$(PERF_OUT)/profile/bootstrap --events 2000
+	$(GO) tool pprof -top -cum -nodecount 40 $(PERF_OUT)/profile/bootstrap $(PERF_OUT)/webhook.prof
 
 # The figures beside their goals, from what the parts above wrote.
 bench-table:
