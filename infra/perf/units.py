@@ -4,8 +4,9 @@
 moto's ConsumedCapacity counts neither index writes nor item sizes the way DynamoDB does, so
 Recorder, a keep-alive recording proxy in front of moto_server, reads the item each write touches
 before and after it, and charges, per the DynamoDB Developer Guide:
-- item size: the lengths of attribute names plus values (S: UTF-8 bytes, N: about 1 byte per two
-  digits plus 1, B: bytes, BOOL/NULL: 1, M/L: 3 plus their elements, each element's name counted);
+- item size: the lengths of attribute names plus values (S: UTF-8 bytes, N: 1 byte per two
+  significant digits plus 1, B: bytes, BOOL/NULL: 1, M/L: 3 plus their elements, 1 byte more per
+  element, a map's element names counted) ("Item sizes and formats");
 - a write (PutItem, UpdateItem, DeleteItem): 1 WRU per KB of the larger of the item before and
   after, at least 1, also when its condition fails ("Capacity unit consumption for writes");
 - each global secondary index: nothing when the item is in it neither before nor after, or when a
@@ -16,7 +17,7 @@ before and after it, and charges, per the DynamoDB Developer Guide:
 - a read: GetItem 1 RRU per 4 KB (half when eventually consistent), Query the sum of the items it
   returns rounded up to 4 KB (half when eventually consistent), BatchGetItem each item so.
 """
-import http.client, http.server, json, math, re, threading, urllib.parse
+import base64, http.client, http.server, json, math, re, threading, urllib.parse
 
 import boto3
 
@@ -28,14 +29,14 @@ def size_of_value(v):
     if t == "S":
         return len(x.encode())
     if t == "N":
-        digits = x.lstrip("-").replace(".", "").lstrip("0") or "0"
+        digits = x.lstrip("-").replace(".", "").strip("0") or "0"  # significant digits
         return math.ceil(len(digits) / 2) + 1
     if t == "B":
         return len(x) * 3 // 4 - x.count("=") if isinstance(x, str) else len(x)
     if t in ("BOOL", "NULL"):
         return 1
     if t == "M":
-        return 3 + sum(len(k.encode()) + size_of_value(e) for k, e in x.items())
+        return 3 + sum(len(k.encode()) + size_of_value(e) + 1 for k, e in x.items())
     if t == "L":
         return 3 + sum(1 + size_of_value(e) for e in x)
     if t in ("SS", "NS", "BS"):
@@ -122,7 +123,7 @@ class Recorder:
         if table not in self.tables:
             return None
         key = req["Key"] if op != "PutItem" else self.key_of(table, req["Item"])
-        out = self.moto.get_item(TableName=table, Key=_boto(key), ConsistentRead=True)
+        out = self.moto.get_item(TableName=table, Key=key, ConsistentRead=True)
         return _plain(out.get("Item"))
 
     # --- per receiver ------------------------------------------------------
@@ -208,15 +209,10 @@ class Recorder:
                     add(table, half * max(1, math.ceil(size_of(i) / (4 * KB))))
 
 
-def _boto(item):
-    return item  # the low-level client takes the wire form as it is
-
-
 def _plain(item):
     """boto3's low-level client answers in the wire form, bytes for B: back to base64 text."""
     if item is None:
         return None
-    import base64
 
     def conv(v):
         (t, x), = v.items()
