@@ -23,7 +23,7 @@ BUILD_DIR ?= .build
 # staticcheck, pinned; go run fetches and caches it on first use.
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run run-moto test test-container start-api test-tools lint bench loadtest fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
+.PHONY: help run run-moto test test-container start-api test-tools lint bench bench-build bench-cpu bench-units bench-coldstart bench-profile bench-table loadtest fuzz stress build validate clean deploy deploy-guided invoke invoke-all local-infra local-infra-stop
 
 # `make help` lists the targets that have a `## ` line above them.
 ## help: list these targets
@@ -89,39 +89,78 @@ lint:
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags integration ./...
 
-## bench: every benchmark, then the figures beside their goals (docs/performance.md); the peers' comparison when PERF_DIR holds them
-# PERF_DIR: the shared instruments (cpu_per_event.py, coldstart.py, peers/); when it
-# is missing, the CPU and cold-start rows print "not run". Its peers/node needs
-# npm install: it is copied to .build/perf first (PERF_DIR may be read-only).
-# coldstart.py: the webhook archives even the unauthenticated event it sends, so its
+## bench: every benchmark, then the performance figures beside their goals (docs/performance.md); CPU, cost and cold start when PERF_DIR holds the shared instruments
+# PERF_DIR: the shared instruments (cpu_per_event.py, coldstart.py, keepalive/, peers/);
+# when it is missing, the CPU, cost and cold-start rows print "not run". It may be
+# read-only: what is built from it goes to .build/perf (peers/node is copied there for
+# npm install, peers/go is built there with this module's go.mod).
+# coldstart: the webhook archives even the unauthenticated event it sends, so its
 # endpoint is a moto_server (a missing table answers at once; coldstart.py's own
 # unreachable port costs the SDK's retries, ~80 ms), and AWS_CA_BUNDLE, which Lambda
 # does not set, is unset (parsing a bundle adds ~6 ms to LoadDefaultConfig).
 PERF_DIR ?= ../shared/perf
 PERF_EVENTS ?= 800
 PERF_OUT := $(BUILD_DIR)/perf
+PERF_RUN = RIE=$(PERF_OUT)/aws-lambda-rie python3 infra/perf/tables.py $(PERF_DIR)/cpu_per_event.py
+PERF_GO = hello=$(PERF_OUT)/hello/bootstrap gopeer=$(PERF_OUT)/gopeer/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap
 bench:
 	@mkdir -p $(PERF_OUT)
 	infra/with-moto.sh $(GO) test -tags integration -run '^$$' -bench . -benchmem ./... | tee $(PERF_OUT)/bench.txt
 	$(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/arm64
-	@if [ -f $(PERF_DIR)/cpu_per_event.py ]; then \
-	  set -e; \
-	  $(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/webhook LAMBDA_GOARCH=$$($(GO) env GOARCH); \
-	  CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./cmd/perfhello; \
-	  $(GO) build -o $(PERF_OUT)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie; \
-	  peers=""; \
-	  if [ -x $(PERF_DIR)/peers/python/bootstrap ]; then peers="$$peers python=$(PERF_DIR)/peers/python/bootstrap"; fi; \
-	  if [ -x $(PERF_DIR)/peers/node/bootstrap ] && command -v npm >/dev/null; then \
-	    rm -rf $(PERF_OUT)/node && cp -r $(PERF_DIR)/peers/node $(PERF_OUT)/node && (cd $(PERF_OUT)/node && npm install --no-audit --no-fund --silent) && \
-	    peers="$$peers node=$(PERF_OUT)/node/bootstrap"; fi; \
-	  RIE=$(PERF_OUT)/aws-lambda-rie python3 infra/perf/tables.py $(PERF_DIR)/cpu_per_event.py \
-	    hello=$(PERF_OUT)/hello/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap $$peers --events $(PERF_EVENTS) | tee $(PERF_OUT)/cpu.txt; \
-	  env -u AWS_CA_BUNDLE RIE=$(PERF_OUT)/aws-lambda-rie infra/with-moto.sh sh -c 'COLDSTART_ENV="{\"ARCHIVE_TABLE\":\"archive\",\"AWS_ENDPOINT_URL\":\"$$MOTO_ENDPOINT\"}" \
-	    python3 $(PERF_DIR)/coldstart.py $(PERF_OUT)/webhook/bootstrap $(PERF_OUT)/hello/bootstrap 11' | tee $(PERF_OUT)/coldstart.txt; \
-	else echo "$(PERF_DIR) has no cpu_per_event.py: the CPU and cold-start rows are not run"; rm -f $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt; fi
+	@if [ -f $(PERF_DIR)/cpu_per_event.py ]; then $(MAKE) --no-print-directory bench-cpu bench-units bench-coldstart; \
+	else echo "$(PERF_DIR) has no cpu_per_event.py: the CPU, cost and cold-start rows are not run"; \
+	  rm -f $(PERF_OUT)/cpu.txt $(PERF_OUT)/cpu-nokeepalive.txt $(PERF_OUT)/units.json $(PERF_OUT)/coldstart.txt; fi
 	$(MAKE) --no-print-directory loadtest | tee $(PERF_OUT)/loadtest.txt
-	@echo; echo "== the figures beside their goals ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-	@python3 infra/perf/table.py $(PERF_OUT)/bench.txt $(PERF_OUT)/cpu.txt $(PERF_OUT)/coldstart.txt $(PERF_OUT)/arm64/bootstrap $(PERF_OUT)/loadtest.txt
+	@$(MAKE) --no-print-directory bench-table
+
+# The receivers the figures compare, built for this machine: the webhook, the
+# hello-world floor and the hand-written Go peer with the same flags, the emulator,
+# and the shared keep-alive proxy.
+bench-build:
+	@mkdir -p $(PERF_OUT)/gopeer
+	$(MAKE) --no-print-directory build-WebhookFunction ARTIFACTS_DIR=$(PERF_OUT)/webhook LAMBDA_GOARCH=$$($(GO) env GOARCH)
+	CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o $(PERF_OUT)/hello/bootstrap ./cmd/perfhello
+	$(GO) build -o $(PERF_OUT)/aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+	cd $(PERF_DIR)/keepalive && $(GO) build -o $(abspath $(PERF_OUT))/keepalive .
+	cp $(PERF_DIR)/peers/go/main.go go.mod go.sum $(PERF_OUT)/gopeer/ && sed -i '1s|.*|module gopeer|' $(PERF_OUT)/gopeer/go.mod
+	cd $(PERF_OUT)/gopeer && CGO_ENABLED=0 $(GO) build $(LAMBDA_GOFLAGS) -o bootstrap .
+
+# CPU per delivery: through the keep-alive proxy (what AWS charges) with every peer,
+# then the Go receivers again straight to moto (a TCP connect per call).
+bench-cpu: bench-build
+	@peers=""; \
+	if [ -x $(PERF_DIR)/peers/python/bootstrap ]; then peers="$$peers python=$(PERF_DIR)/peers/python/bootstrap"; fi; \
+	if [ -x $(PERF_DIR)/peers/node/bootstrap ] && command -v npm >/dev/null; then \
+	  rm -rf $(PERF_OUT)/node && cp -r $(PERF_DIR)/peers/node $(PERF_OUT)/node && (cd $(PERF_OUT)/node && npm install --no-audit --no-fund --silent) && \
+	  peers="$$peers node=$(PERF_OUT)/node/bootstrap"; fi; \
+	set -ex; KEEPALIVE=$(PERF_OUT)/keepalive $(PERF_RUN) $(PERF_GO) $$peers --events $(PERF_EVENTS) | tee $(PERF_OUT)/cpu.txt
+	$(PERF_RUN) $(PERF_GO) --events $(PERF_EVENTS) | tee $(PERF_OUT)/cpu-nokeepalive.txt
+
+# Write and read units per delivery, per table and index, and what was published and
+# logged, of the webhook and the Go peer on the CPU run's delivery sequence (infra/perf/units.py).
+bench-units: bench-build
+	UNITS_OUT=$(PERF_OUT)/units.json KEEPALIVE=$(PERF_OUT)/keepalive $(PERF_RUN) \
+	  gopeer=$(PERF_OUT)/gopeer/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap --events $(PERF_EVENTS) >/dev/null
+
+# Cold start of the webhook and the Go peer against hello-world, 11 rounds of one run.
+bench-coldstart: bench-build
+	env -u AWS_CA_BUNDLE RIE=$(PERF_OUT)/aws-lambda-rie infra/with-moto.sh sh -c 'COLDSTART_ENV="{\"ARCHIVE_TABLE\":\"archive\",\"AWS_ENDPOINT_URL\":\"$$MOTO_ENDPOINT\"}" \
+	  python3 infra/perf/coldpairs.py $(PERF_DIR)/coldstart.py $(PERF_OUT)/hello/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap gopeer=$(PERF_OUT)/gopeer/bootstrap --runs 11' | tee $(PERF_OUT)/coldstart.txt
+
+# Where the webhook's CPU goes: a CPU profile of its first 40 s under the emulator
+# (2,000 deliveries through the keep-alive proxy), then pprof's top functions.
+bench-profile: bench-build
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc,perfprofile -o $(PERF_OUT)/profile/bootstrap ./functions/webhook
+	RECEIVER_ENV='{"PROF_OUT":"$(abspath $(PERF_OUT))/webhook.prof"}' KEEPALIVE=$(PERF_OUT)/keepalive $(PERF_RUN) \
+	  webhook=$(PERF_OUT)/profile/bootstrap --events 2000
+	$(GO) tool pprof -top -cum -nodecount 40 $(PERF_OUT)/profile/bootstrap $(PERF_OUT)/webhook.prof
+
+# The figures beside their goals, from what the parts above wrote.
+bench-table:
+	@echo; echo "== performance figures ($$(nproc) cores, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $$(cut -d' ' -f1-3 /proc/loadavg))"
+	@python3 infra/perf/table.py --bench $(PERF_OUT)/bench.txt --cpu $(PERF_OUT)/cpu.txt --cpu-nokeepalive $(PERF_OUT)/cpu-nokeepalive.txt \
+	  --units $(PERF_OUT)/units.json --coldstart $(PERF_OUT)/coldstart.txt --bootstrap $(PERF_OUT)/arm64/bootstrap \
+	  --loadtest $(PERF_OUT)/loadtest.txt --prices infra/perf/prices.json --template template.yaml
 
 ## loadtest: make run's server (embedded store, fresh state file, free port) under LOAD_N deliveries from LOAD_C workers: deliveries/s, p50/p99/max
 LOAD_N ?= 20000

@@ -71,6 +71,17 @@ type Delivery struct {
 // OutcomeResent is the outcome of a record of an alert resent on purpose.
 const OutcomeResent = "resent"
 
+// The outcomes of a delivery that was refused: answered 4xx (rejected) or
+// 5xx (failed), as the webhook names them. They are a minority, looked up
+// on their own (cashbill deliveries --outcome, replay).
+const (
+	OutcomeRejected = "rejected"
+	OutcomeFailed   = "failed"
+)
+
+// Refused reports whether outcome is a refused delivery's.
+func Refused(outcome string) bool { return outcome == OutcomeRejected || outcome == OutcomeFailed }
+
 // Replayable reports whether the whole request is kept (a resend record
 // keeps no request).
 func (d Delivery) Replayable() bool { return !d.Truncated && d.Outcome != OutcomeResent }
@@ -123,6 +134,16 @@ func NewID(t time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return t.UTC().Format(idTime) + "-" + hex.EncodeToString(b[:])
+}
+
+// IDTime is the receive time an ID carries, to the microsecond, and false
+// when id is not one NewID made.
+func IDTime(id string) (time.Time, bool) {
+	if len(id) < len(idTime) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(idTime, id[:len(idTime)])
+	return t, err == nil
 }
 
 // IDBound is the smallest ID of a delivery received at or after t: a range

@@ -19,6 +19,8 @@ func TestReadObservabilityTakesANamespaceAndTracingAndRefusesNonsense(t *testing
 			want: config.Observability{Namespace: "PopbillWebhook"}},
 		{name: "Active turns tracing on", env: map[string]string{config.MetricsNamespace: "Popbill/prod", config.Tracing: "Active"},
 			want: config.Observability{Namespace: "Popbill/prod", Tracing: true}},
+		{name: "every character CloudWatch allows", env: map[string]string{config.MetricsNamespace: "Az09.-_/#: x"},
+			want: config.Observability{Namespace: "Az09.-_/#: x"}},
 		{name: "a namespace of AWS's is refused", env: map[string]string{config.MetricsNamespace: "AWS/Lambda"}, wantErr: true},
 		{name: "a namespace with a brace is refused", env: map[string]string{config.MetricsNamespace: "Popbill{x}"}, wantErr: true},
 		{name: "a namespace over 255 characters is refused", env: map[string]string{config.MetricsNamespace: strings.Repeat("n", 256)}, wantErr: true},

@@ -13,8 +13,9 @@ import (
 )
 
 // TestArchiveTableIsWhatTheArchiveWritesAndReads checks the archive table
-// against package dynamoarchive: its key, its TTL attribute, and one index
-// per lookup, each sorted by the id, so that no lookup needs a scan.
+// against package dynamoarchive: its key (day, id), its TTL attribute, and
+// one index per lookup, each sorted by the id (so that no lookup needs a
+// scan) and projecting no more than dynamoarchive reads from it.
 func TestArchiveTableIsWhatTheArchiveWritesAndReads(t *testing.T) {
 	tmpl := loadTemplate(t)
 	table, err := tmpl.Resource("ArchiveTable", "AWS::DynamoDB::Table")
@@ -22,7 +23,10 @@ func TestArchiveTableIsWhatTheArchiveWritesAndReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := table.Properties
-	wantKey := []any{map[string]any{"AttributeName": dynamoarchive.KeyAttribute, "KeyType": "HASH"}}
+	wantKey := []any{
+		map[string]any{"AttributeName": dynamoarchive.PartitionAttribute, "KeyType": "HASH"},
+		map[string]any{"AttributeName": dynamoarchive.KeyAttribute, "KeyType": "RANGE"},
+	}
 	if !reflect.DeepEqual(p["KeySchema"], wantKey) {
 		t.Errorf("KeySchema = %v, want %v", p["KeySchema"], wantKey)
 	}
@@ -35,13 +39,24 @@ func TestArchiveTableIsWhatTheArchiveWritesAndReads(t *testing.T) {
 	for _, x := range list {
 		gsi, _ := x.(map[string]any)
 		name, _ := gsi["IndexName"].(string)
-		got[name] = gsi["KeySchema"]
+		got[name] = map[string]any{"KeySchema": gsi["KeySchema"], "Projection": gsi["Projection"]}
 	}
 	want := map[string]any{}
-	for name, partition := range dynamoarchive.Indexes {
-		want[name] = []any{
-			map[string]any{"AttributeName": partition, "KeyType": "HASH"},
-			map[string]any{"AttributeName": dynamoarchive.KeyAttribute, "KeyType": "RANGE"},
+	for name, index := range dynamoarchive.Indexes {
+		projection := map[string]any{"ProjectionType": "KEYS_ONLY"}
+		if len(index.Include) > 0 {
+			var include []any
+			for _, a := range index.Include {
+				include = append(include, a)
+			}
+			projection = map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": include}
+		}
+		want[name] = map[string]any{
+			"KeySchema": []any{
+				map[string]any{"AttributeName": index.Partition, "KeyType": "HASH"},
+				map[string]any{"AttributeName": dynamoarchive.KeyAttribute, "KeyType": "RANGE"},
+			},
+			"Projection": projection,
 		}
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -163,6 +163,10 @@ func everyDeliveryIsArchived(t *testing.T, open func(t *testing.T) archivetest.A
 				!d.ExpiresAt.Equal(d.ReceivedAt.Add(90*24*time.Hour)) {
 				t.Errorf("receivedAt %v, expiresAt %v: want now and 90 days later", d.ReceivedAt, d.ExpiresAt)
 			}
+			// The ID carries the receive time, so the archive need not store it twice.
+			if at, ok := archive.IDTime(d.ID); !ok || !at.Equal(d.ReceivedAt) {
+				t.Errorf("receivedAt %v is not the time of ID %s", d.ReceivedAt, d.ID)
+			}
 		})
 	}
 	t.Run("found by cashbill, newest first", func(t *testing.T) {

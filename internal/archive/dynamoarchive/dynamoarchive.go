@@ -1,24 +1,32 @@
-// Package dynamoarchive is the DynamoDB adapter of the delivery archive: one
-// item per delivery under its time-sorted ID, a TTL attribute, and four
-// global secondary indexes, one per lookup, all sorted by ID so each answers
-// newest first with a key condition (no scans):
+// Package dynamoarchive is the DynamoDB adapter of the delivery archive.
 //
-//	by-item      itemKey            / id   sparse: deliveries that named a cashbill
-//	by-mgtkey    corpMgtKey         / id   sparse: "corpNum#mgtKey", when both are known
-//	by-day       day (KST date)     / id   every delivery: a time window
-//	by-outcome   dayOutcome         / id   every delivery: "day#outcome" in a time window
+// One item per delivery, keyed by its KST day (partition) and its
+// time-sorted ID (sort key), so that a time window is a key query on the
+// table itself, and Get finds the day in the ID. Three global secondary
+// indexes serve the other lookups, each projecting no more than that lookup
+// needs; the rest of a delivery is read from the table with BatchGetItem:
 //
-// template.yaml declares the same names; internal/deploytest checks it.
+//	by-item    itemKey / id   KEYS_ONLY             the deliveries that named a cashbill
+//	by-mgtkey  mgtKey  / id   INCLUDE corpNum       a seller's document, filtered by business
+//	refused    refused / id   KEYS_ONLY, sparse     refused deliveries (rejected, failed) only
+//
+// A refused delivery keeps its outcome in the refused attribute instead of
+// outcome, so only refused deliveries are written to that index. No
+// attribute is stored twice: the receive time is the ID's (receivedAt is
+// kept only when it is not), and the day is the key.
+//
+// template.yaml declares the same table; internal/deploytest checks it.
 package dynamoarchive
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -35,106 +43,179 @@ type API interface {
 type ReadAPI interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, params *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(ctx context.Context, params *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 // Key, TTL and index names, as template.yaml declares them.
 const (
-	KeyAttribute = "id"
-	TTLAttribute = "expiresAt"
+	PartitionAttribute = "day"
+	KeyAttribute       = "id"
+	TTLAttribute       = "expiresAt"
 
-	IndexByItem    = "by-item"
-	IndexByMgtKey  = "by-mgtkey"
-	IndexByDay     = "by-day"
-	IndexByOutcome = "by-outcome"
+	IndexByItem   = "by-item"
+	IndexByMgtKey = "by-mgtkey"
+	IndexRefused  = "refused"
 
-	attrItemKey    = "itemKey"
-	attrCorpMgtKey = "corpMgtKey"
-	attrDay        = "day"
-	attrDayOutcome = "dayOutcome"
+	attrItemKey = "itemKey"
+	attrMgtKey  = "mgtKey"
+	attrRefused = "refused"
+	attrCorpNum = "corpNum"
+	attrOutcome = "outcome"
 )
 
-// Indexes maps each index to its partition key; every index's sort key is
-// KeyAttribute.
-var Indexes = map[string]string{
-	IndexByItem:    attrItemKey,
-	IndexByMgtKey:  attrCorpMgtKey,
-	IndexByDay:     attrDay,
-	IndexByOutcome: attrDayOutcome,
+// Index is one global secondary index: its partition key (every index's
+// sort key is KeyAttribute) and the attributes it projects beyond the keys
+// (none: KEYS_ONLY).
+type Index struct {
+	Partition string
+	Include   []string
+}
+
+// Indexes are the table's global secondary indexes.
+var Indexes = map[string]Index{
+	IndexByItem:   {Partition: attrItemKey},
+	IndexByMgtKey: {Partition: attrMgtKey, Include: []string{attrCorpNum}},
+	IndexRefused:  {Partition: attrRefused},
+}
+
+// item is a delivery as the table holds it.
+type item struct {
+	Day string `dynamodbav:"day"`
+	ID  string `dynamodbav:"id"`
+	// ReceivedAt is set only when the ID does not carry the receive time
+	// exactly (a clock finer than the ID's microseconds).
+	ReceivedAt string `dynamodbav:"receivedAt,omitempty"`
+	Status     int    `dynamodbav:"status,omitempty"`
+	// Outcome of an accepted delivery; Refused of a refused one.
+	Outcome   string `dynamodbav:"outcome,omitempty"`
+	Refused   string `dynamodbav:"refused,omitempty"`
+	Reason    string `dynamodbav:"reason,omitempty"`
+	ItemKey   string `dynamodbav:"itemKey,omitempty"`
+	CorpNum   string `dynamodbav:"corpNum,omitempty"`
+	MgtKey    string `dynamodbav:"mgtKey,omitempty"`
+	StateCode int    `dynamodbav:"stateCode,omitempty"`
+	EventType string `dynamodbav:"eventType,omitempty"`
+	MID       string `dynamodbav:"mid,omitempty"`
+
+	SourceIP      string            `dynamodbav:"sourceIp,omitempty"`
+	RequestID     string            `dynamodbav:"requestId,omitempty"`
+	APIRequestID  string            `dynamodbav:"apiRequestId,omitempty"`
+	Method        string            `dynamodbav:"method,omitempty"`
+	Headers       map[string]string `dynamodbav:"headers,omitempty"`
+	Body          []byte            `dynamodbav:"body,omitempty"`
+	Base64        bool              `dynamodbav:"isBase64Encoded,omitempty"`
+	BodySize      int               `dynamodbav:"bodySize,omitempty"`
+	Truncated     bool              `dynamodbav:"truncated,omitempty"`
+	Authenticated bool              `dynamodbav:"authenticated,omitempty"`
+	Credential    string            `dynamodbav:"credential,omitempty"`
+	ReplayOf      string            `dynamodbav:"replayOf,omitempty"`
+	ResentBy      string            `dynamodbav:"resentBy,omitempty"`
+	AlertID       string            `dynamodbav:"alertId,omitempty"`
+	MessageID     string            `dynamodbav:"messageId,omitempty"`
+	// ExpiresAt is Unix seconds, as DynamoDB's TTL reads it.
+	ExpiresAt int64 `dynamodbav:"expiresAt,omitempty"`
+}
+
+// key is the table's primary key.
+type key struct {
+	Day string `dynamodbav:"day"`
+	ID  string `dynamodbav:"id"`
+}
+
+// keyOf is the primary key of the delivery id, false when id is no
+// archive ID (so no delivery has it).
+func keyOf(id string) (key, bool) {
+	t, ok := archive.IDTime(id)
+	if !ok {
+		return key{}, false
+	}
+	return key{Day: archive.Day(t), ID: id}, true
+}
+
+func itemOf(d archive.Delivery) (item, error) {
+	k, ok := keyOf(d.ID)
+	if !ok {
+		return item{}, fmt.Errorf("dynamoarchive: %q is not an archive ID", d.ID)
+	}
+	it := item{
+		Day: k.Day, ID: d.ID, Status: d.Status, Reason: d.Reason,
+		ItemKey: d.ItemKey, CorpNum: d.CorpNum, MgtKey: d.MgtKey, StateCode: d.StateCode, EventType: d.EventType, MID: d.MID,
+		SourceIP: d.SourceIP, RequestID: d.RequestID, APIRequestID: d.APIRequestID, Method: d.Method,
+		Headers: d.Headers, Body: d.Body, Base64: d.Base64, BodySize: d.BodySize, Truncated: d.Truncated,
+		Authenticated: d.Authenticated, Credential: d.Credential, ReplayOf: d.ReplayOf,
+		ResentBy: d.ResentBy, AlertID: d.AlertID, MessageID: d.MessageID,
+	}
+	if archive.Refused(d.Outcome) {
+		it.Refused = d.Outcome
+	} else {
+		it.Outcome = d.Outcome
+	}
+	if t, _ := archive.IDTime(d.ID); !t.Equal(d.ReceivedAt) {
+		it.ReceivedAt = d.ReceivedAt.UTC().Format(time.RFC3339Nano)
+	}
+	if !d.ExpiresAt.IsZero() {
+		it.ExpiresAt = d.ExpiresAt.Unix()
+	}
+	return it, nil
+}
+
+func (it item) delivery() archive.Delivery {
+	d := archive.Delivery{
+		ID: it.ID, Status: it.Status, Outcome: it.Outcome, Reason: it.Reason,
+		ItemKey: it.ItemKey, CorpNum: it.CorpNum, MgtKey: it.MgtKey, StateCode: it.StateCode, EventType: it.EventType, MID: it.MID,
+		SourceIP: it.SourceIP, RequestID: it.RequestID, APIRequestID: it.APIRequestID, Method: it.Method,
+		Headers: it.Headers, Body: it.Body, Base64: it.Base64, BodySize: it.BodySize, Truncated: it.Truncated,
+		Authenticated: it.Authenticated, Credential: it.Credential, ReplayOf: it.ReplayOf,
+		ResentBy: it.ResentBy, AlertID: it.AlertID, MessageID: it.MessageID,
+	}
+	if it.Refused != "" {
+		d.Outcome = it.Refused
+	}
+	d.ReceivedAt, _ = archive.IDTime(it.ID)
+	if it.ReceivedAt != "" {
+		d.ReceivedAt, _ = time.Parse(time.RFC3339Nano, it.ReceivedAt)
+	}
+	if it.ExpiresAt != 0 {
+		d.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
+	}
+	return d
 }
 
 // Recorder implements archive.Recorder on a table.
 type Recorder struct {
 	api   API
 	table string
+	// once is the condition that keeps an ID as first written, built once.
+	once expression.Expression
 }
 
 var _ archive.Recorder = (*Recorder)(nil)
 
 // NewRecorder returns a recorder into table.
-func NewRecorder(api API, table string) *Recorder { return &Recorder{api: api, table: table} }
-
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+func NewRecorder(api API, table string) *Recorder {
+	once, err := expression.NewBuilder().
+		WithCondition(expression.AttributeNotExists(expression.Name(KeyAttribute))).Build()
+	if err != nil {
+		panic("dynamoarchive: the put condition does not build: " + err.Error())
+	}
+	return &Recorder{api: api, table: table, once: once}
 }
-func b(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
 
 // Record writes d as one item. An ID written twice is kept as first written.
 func (r *Recorder) Record(ctx context.Context, d archive.Delivery) error {
-	if d.ID == "" {
-		return errors.New("dynamoarchive: a delivery without an ID")
+	it, err := itemOf(d)
+	if err != nil {
+		return err
 	}
-	day := archive.Day(d.ReceivedAt)
-	item := map[string]types.AttributeValue{
-		KeyAttribute:    s(d.ID),
-		"receivedAt":    s(d.ReceivedAt.UTC().Format(time.RFC3339Nano)),
-		attrDay:         s(day),
-		attrDayOutcome:  s(day + "#" + d.Outcome),
-		"status":        n(int64(d.Status)),
-		"outcome":       s(d.Outcome),
-		"bodySize":      n(int64(d.BodySize)),
-		"authenticated": b(d.Authenticated),
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("dynamoarchive: encode %s: %w", d.ID, err)
 	}
-	for name, v := range map[string]string{
-		"reason": d.Reason, attrItemKey: d.ItemKey, "corpNum": d.CorpNum, "mgtKey": d.MgtKey,
-		"eventType": d.EventType, "mid": d.MID, "sourceIp": d.SourceIP, "requestId": d.RequestID,
-		"apiRequestId": d.APIRequestID, "method": d.Method, "credential": d.Credential, "replayOf": d.ReplayOf,
-		"resentBy": d.ResentBy, "alertId": d.AlertID, "messageId": d.MessageID,
-	} {
-		if v != "" {
-			item[name] = s(v)
-		}
-	}
-	if d.CorpNum != "" && d.MgtKey != "" {
-		item[attrCorpMgtKey] = s(d.CorpNum + "#" + d.MgtKey)
-	}
-	if d.StateCode != 0 {
-		item["stateCode"] = n(int64(d.StateCode))
-	}
-	if len(d.Body) > 0 {
-		item["body"] = &types.AttributeValueMemberB{Value: d.Body}
-	}
-	if d.Base64 {
-		item["isBase64Encoded"] = b(true)
-	}
-	if d.Truncated {
-		item["truncated"] = b(true)
-	}
-	if len(d.Headers) > 0 {
-		m := make(map[string]types.AttributeValue, len(d.Headers))
-		for k, v := range d.Headers {
-			m[k] = s(v)
-		}
-		item["headers"] = &types.AttributeValueMemberM{Value: m}
-	}
-	if !d.ExpiresAt.IsZero() {
-		item[TTLAttribute] = n(d.ExpiresAt.Unix())
-	}
-	_, err := r.api.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err = r.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(r.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
-		ExpressionAttributeNames: map[string]string{"#id": KeyAttribute},
+		Item:                     av,
+		ConditionExpression:      r.once.Condition(),
+		ExpressionAttributeNames: r.once.Names(),
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -160,103 +241,87 @@ func NewReader(api ReadAPI, table string) *Reader {
 	return &Reader{api: api, table: table, now: time.Now}
 }
 
-func getS(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func getN(item map[string]types.AttributeValue, name string) int64 {
-	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
-		i, _ := strconv.ParseInt(v.Value, 10, 64)
-		return i
-	}
-	return 0
-}
-
-func getB(item map[string]types.AttributeValue, name string) bool {
-	v, ok := item[name].(*types.AttributeValueMemberBOOL)
-	return ok && v.Value
-}
-
-func decode(item map[string]types.AttributeValue) archive.Delivery {
-	d := archive.Delivery{
-		ID: getS(item, KeyAttribute), Status: int(getN(item, "status")), Outcome: getS(item, "outcome"),
-		Reason: getS(item, "reason"), ItemKey: getS(item, attrItemKey), CorpNum: getS(item, "corpNum"),
-		MgtKey: getS(item, "mgtKey"), StateCode: int(getN(item, "stateCode")), EventType: getS(item, "eventType"),
-		MID: getS(item, "mid"), SourceIP: getS(item, "sourceIp"), RequestID: getS(item, "requestId"),
-		APIRequestID: getS(item, "apiRequestId"), Method: getS(item, "method"),
-		Base64: getB(item, "isBase64Encoded"), BodySize: int(getN(item, "bodySize")), Truncated: getB(item, "truncated"),
-		Authenticated: getB(item, "authenticated"), Credential: getS(item, "credential"), ReplayOf: getS(item, "replayOf"),
-		ResentBy: getS(item, "resentBy"), AlertID: getS(item, "alertId"), MessageID: getS(item, "messageId"),
-	}
-	d.ReceivedAt, _ = time.Parse(time.RFC3339Nano, getS(item, "receivedAt"))
-	if v, ok := item["body"].(*types.AttributeValueMemberB); ok {
-		d.Body = v.Value
-	}
-	if v, ok := item["headers"].(*types.AttributeValueMemberM); ok {
-		d.Headers = map[string]string{}
-		for k, hv := range v.Value {
-			if sv, ok := hv.(*types.AttributeValueMemberS); ok {
-				d.Headers[k] = sv.Value
-			}
-		}
-	}
-	if e := getN(item, TTLAttribute); e != 0 {
-		d.ExpiresAt = time.Unix(e, 0).UTC()
-	}
-	return d
-}
-
 // expired: DynamoDB deletes an expired item within days, not at once, and
 // until then reads still return it.
 func (r *Reader) expired(d archive.Delivery) bool {
 	return !d.ExpiresAt.IsZero() && d.ExpiresAt.Before(r.now())
 }
 
+func decode(av map[string]types.AttributeValue) (archive.Delivery, error) {
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return archive.Delivery{}, fmt.Errorf("dynamoarchive: decode: %w", err)
+	}
+	return it.delivery(), nil
+}
+
 // Get reads one delivery.
 func (r *Reader) Get(ctx context.Context, id string) (archive.Delivery, bool, error) {
-	out, err := r.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(r.table), Key: map[string]types.AttributeValue{KeyAttribute: s(id)},
-	})
+	k, ok := keyOf(id)
+	if !ok {
+		return archive.Delivery{}, false, nil
+	}
+	av, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		return archive.Delivery{}, false, fmt.Errorf("dynamoarchive: get %s: %w", id, err)
+	}
+	out, err := r.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(r.table), Key: av})
 	if err != nil {
 		return archive.Delivery{}, false, fmt.Errorf("dynamoarchive: get %s: %w", id, err)
 	}
 	if len(out.Item) == 0 {
 		return archive.Delivery{}, false, nil
 	}
-	d := decode(out.Item)
-	if r.expired(d) {
-		return archive.Delivery{}, false, nil
+	d, err := decode(out.Item)
+	if err != nil || r.expired(d) {
+		return archive.Delivery{}, false, err
 	}
 	return d, true, nil
 }
 
-// ByItem queries the by-item index.
+// ByItem queries the by-item index, then reads the deliveries.
 func (r *Reader) ByItem(ctx context.Context, itemKey string, limit int) ([]archive.Delivery, error) {
-	return r.query(ctx, IndexByItem, itemKey, nil, archive.Query{Limit: limit}, nil)
+	return r.query(ctx, lookup{index: IndexByItem, partition: expression.Key(attrItemKey).Equal(expression.Value(itemKey))}, archive.Limit(limit), nil)
 }
 
-// ByMgtKey queries the by-mgtkey index.
+// ByMgtKey queries the by-mgtkey index for corpNum's document, then reads
+// the deliveries.
 func (r *Reader) ByMgtKey(ctx context.Context, corpNum, mgtKey string, limit int) ([]archive.Delivery, error) {
-	return r.query(ctx, IndexByMgtKey, corpNum+"#"+mgtKey, nil, archive.Query{Limit: limit}, nil)
+	corp := expression.Name(attrCorpNum).Equal(expression.Value(corpNum))
+	return r.query(ctx, lookup{index: IndexByMgtKey, partition: expression.Key(attrMgtKey).Equal(expression.Value(mgtKey)), filter: &corp},
+		archive.Limit(limit), nil)
 }
 
-// Window queries by-day (or by-outcome when q names an outcome) once per KST
-// day of the window, newest day first, with the window as an ID range.
+// Window reads refused deliveries from the sparse refused index, and every
+// other selection from the table itself, one key query per KST day of the
+// window, newest day first, with the window as an ID range.
 func (r *Reader) Window(ctx context.Context, q archive.Query) ([]archive.Delivery, error) {
 	limit := archive.Limit(q.Limit)
-	ids := &[2]string{archive.IDBound(q.From), archive.IDBound(q.To)}
+	between := expression.Key(KeyAttribute).Between(expression.Value(archive.IDBound(q.From)), expression.Value(archive.IDBound(q.To)))
+	// BETWEEN includes its upper end: an ID equal to the bound (none is:
+	// IDs carry a suffix) is dropped here.
+	keep := func(d archive.Delivery) bool { return d.ID < archive.IDBound(q.To) && q.Matches(d) }
+	if archive.Refused(q.Outcome) {
+		l := lookup{index: IndexRefused, partition: expression.Key(attrRefused).Equal(expression.Value(q.Outcome)), sort: &between}
+		return r.query(ctx, l, limit, keep)
+	}
+	var filter *expression.ConditionBuilder
+	and := func(c expression.ConditionBuilder) {
+		if filter != nil {
+			c = filter.And(c)
+		}
+		filter = &c
+	}
+	if q.Outcome != "" {
+		and(expression.Name(attrOutcome).Equal(expression.Value(q.Outcome)))
+	}
+	if q.CorpNum != "" {
+		and(expression.Name(attrCorpNum).Equal(expression.Value(q.CorpNum)))
+	}
 	var out []archive.Delivery
 	for _, day := range archive.Days(q.From, q.To) {
-		index, partition := IndexByDay, day
-		if q.Outcome != "" {
-			index, partition = IndexByOutcome, day+"#"+q.Outcome
-		}
-		sub := q
-		sub.Limit = limit - len(out)
-		got, err := r.query(ctx, index, partition, ids, sub, q.Matches)
+		l := lookup{partition: expression.Key(PartitionAttribute).Equal(expression.Value(day)), sort: &between, filter: filter}
+		got, err := r.query(ctx, l, limit-len(out), keep)
 		if err != nil {
 			return nil, err
 		}
@@ -268,42 +333,60 @@ func (r *Reader) Window(ctx context.Context, q archive.Query) ([]archive.Deliver
 	return out, nil
 }
 
-// query reads index's partition newest first, within ids [from, to) when
-// given, keeping what keep accepts, until q's limit or the partition's end.
-func (r *Reader) query(ctx context.Context, index, partition string, ids *[2]string, q archive.Query, keep func(archive.Delivery) bool) ([]archive.Delivery, error) {
-	limit := archive.Limit(q.Limit)
+// lookup is one key query: on the table when index is empty, else on that
+// index, whose items hold only keys (and filter's attributes).
+type lookup struct {
+	index     string
+	partition expression.KeyConditionBuilder
+	sort      *expression.KeyConditionBuilder
+	filter    *expression.ConditionBuilder
+}
+
+// query reads l newest first, keeping what keep accepts (and is not
+// expired), until limit or the partition's end.
+func (r *Reader) query(ctx context.Context, l lookup, limit int, keep func(archive.Delivery) bool) ([]archive.Delivery, error) {
+	cond := l.partition
+	if l.sort != nil {
+		cond = cond.And(*l.sort)
+	}
+	b := expression.NewBuilder().WithKeyCondition(cond)
+	if l.filter != nil {
+		b = b.WithFilter(*l.filter)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamoarchive: query %s: %w", l.index, err)
+	}
 	in := &dynamodb.QueryInput{
-		TableName:                aws.String(r.table),
-		IndexName:                aws.String(index),
-		KeyConditionExpression:   aws.String("#p = :p"),
-		ExpressionAttributeNames: map[string]string{"#p": Indexes[index]},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": s(partition),
-		},
-		ScanIndexForward: aws.Bool(false),
+		TableName:                 aws.String(r.table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(min(limit, 1000))),
 	}
-	if ids != nil {
-		// BETWEEN includes its upper end: an ID equal to the bound (none is:
-		// IDs carry a suffix) would be dropped below.
-		*in.KeyConditionExpression += " AND #id BETWEEN :from AND :to"
-		in.ExpressionAttributeNames["#id"] = KeyAttribute
-		in.ExpressionAttributeValues[":from"] = s(ids[0])
-		in.ExpressionAttributeValues[":to"] = s(ids[1])
-	}
-	if q.CorpNum != "" {
-		in.FilterExpression = aws.String("#c = :c")
-		in.ExpressionAttributeNames["#c"] = "corpNum"
-		in.ExpressionAttributeValues[":c"] = s(q.CorpNum)
+	if l.index != "" {
+		in.IndexName = aws.String(l.index)
 	}
 	var out []archive.Delivery
 	for {
 		page, err := r.api.Query(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("dynamoarchive: query %s: %w", index, err)
+			return nil, fmt.Errorf("dynamoarchive: query %s: %w", or(l.index, "table"), err)
 		}
-		for _, item := range page.Items {
-			d := decode(item)
-			if r.expired(d) || (ids != nil && d.ID >= ids[1]) || (keep != nil && !keep(d)) {
+		items := page.Items
+		if l.index != "" {
+			if items, err = r.fetch(ctx, items); err != nil {
+				return nil, err
+			}
+		}
+		for _, av := range items {
+			d, err := decode(av)
+			if err != nil {
+				return nil, err
+			}
+			if r.expired(d) || (keep != nil && !keep(d)) {
 				continue
 			}
 			out = append(out, d)
@@ -316,4 +399,63 @@ func (r *Reader) query(ctx context.Context, index, partition string, ids *[2]str
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
+}
+
+// batchMax is the most keys one BatchGetItem takes.
+const batchMax = 100
+
+// fetch reads the whole items of index entries, in the entries' order
+// (BatchGetItem answers in any order, and may leave keys unprocessed).
+func (r *Reader) fetch(ctx context.Context, entries []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	keys := make([]key, len(entries))
+	if err := attributevalue.UnmarshalListOfMaps(entries, &keys); err != nil {
+		return nil, fmt.Errorf("dynamoarchive: decode: %w", err)
+	}
+	got := make(map[string]map[string]types.AttributeValue, len(entries))
+	for start := 0; start < len(keys); start += batchMax {
+		batch, err := attributevalue.MarshalList(keys[start:min(start+batchMax, len(keys))])
+		if err != nil {
+			return nil, fmt.Errorf("dynamoarchive: batch get: %w", err)
+		}
+		ka := types.KeysAndAttributes{}
+		for _, k := range batch {
+			ka.Keys = append(ka.Keys, k.(*types.AttributeValueMemberM).Value)
+		}
+		req := map[string]types.KeysAndAttributes{r.table: ka}
+		for wait := 10 * time.Millisecond; len(req) > 0; wait *= 2 {
+			out, err := r.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("dynamoarchive: batch get: %w", err)
+			}
+			for _, av := range out.Responses[r.table] {
+				var k key
+				if err := attributevalue.UnmarshalMap(av, &k); err != nil {
+					return nil, fmt.Errorf("dynamoarchive: decode: %w", err)
+				}
+				got[k.ID] = av
+			}
+			req = out.UnprocessedKeys
+			if len(req) > 0 {
+				select {
+				case <-ctx.Done():
+					return nil, fmt.Errorf("dynamoarchive: batch get: %w", ctx.Err())
+				case <-time.After(wait):
+				}
+			}
+		}
+	}
+	out := make([]map[string]types.AttributeValue, 0, len(entries))
+	for _, k := range keys {
+		if av, ok := got[k.ID]; ok { // gone since the index was read (TTL)
+			out = append(out, av)
+		}
+	}
+	return out, nil
+}
+
+func or(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
 }
