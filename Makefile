@@ -54,7 +54,7 @@ run-moto: local-infra
 ## test: every test: unit, moto_server integration, Lambda emulator, the container test (when Docker can be had), template and SAM translator checks
 # Tests that need moto_server, cfn-lint, the SAM translator or the Lambda
 # emulator carry the integration build tag: plain `go test ./...` leaves them out.
-# The container test (internal/containertest) needs a Docker engine: infra/with-docker.sh
+# The container test (internal/systemtest/containertest) needs a Docker engine: infra/with-docker.sh
 # uses the running one, or installs and starts one as root, or says in one line why the
 # container test is skipped.
 test: lint test-tools
@@ -63,7 +63,7 @@ test: lint test-tools
 
 ## test-container: the webhook's bootstrap in a container on Docker's bridge, as sam local runs it, every sample event checked (installs and starts dockerd as root when missing)
 test-container:
-	infra/with-docker.sh $(GO) test -tags integration -count=1 -v ./internal/containertest/
+	infra/with-docker.sh $(GO) test -tags integration -count=1 -v ./internal/systemtest/containertest/
 
 # The Python tools the tests run: moto_server (infra/with-moto.sh installs it), cfn-lint
 # and the SAM translator (samtranslator, which cfn-lint brings).
@@ -187,7 +187,7 @@ fuzz:
 ## stress: the full storms (10,000 deliveries over 1,000 cashbills, random faults) on moto and on bbolt, with figures
 # make test runs small ones (300 deliveries); STRESS=1 makes them full size.
 stress:
-	set -o pipefail; STRESS=1 infra/with-moto.sh $(GO) test -tags integration -count=1 -v -timeout 30m -run 'Storm' ./internal/reliabilitytest/ \
+	set -o pipefail; STRESS=1 infra/with-moto.sh $(GO) test -tags integration -count=1 -v -timeout 30m -run 'Storm' ./internal/systemtest/reliabilitytest/ \
 	  | grep -v 'SDK .* WARN'
 
 # SAM calls build-<LogicalId> with ARTIFACTS_DIR for every function (BuildMethod: makefile).

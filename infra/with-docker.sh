@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs a command with a Docker engine, for the container test (internal/containertest).
-#   infra/with-docker.sh go test -tags integration ./internal/containertest/
+# Runs a command with a Docker engine, for the container test (internal/systemtest/containertest).
+#   infra/with-docker.sh go test -tags integration ./internal/systemtest/containertest/
 #
 # Uses the engine `docker info` reaches when there is one. Otherwise, as root on a
 # Debian or Ubuntu machine, it installs Debian's docker.io with apt-get when dockerd is

@@ -24,10 +24,10 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
 // expectation is one entry of events/expected.json.
@@ -40,13 +40,13 @@ type expectation struct {
 
 // Files in events/ that are not HTTP API events, and what checks them.
 var notHTTPEvents = map[string]string{
-	"env.json":      "internal/deploytest (against template.yaml)",
+	"env.json":      "internal/systemtest/deploytest (against template.yaml)",
 	"expected.json": "this test (it is the list of expectations)",
 	"README.md":     "documentation",
 	// The sweeper's schedule event.
-	"sweeper-schedule.json": "internal/deploytest (make invoke FUNCTION=SweeperFunction)",
+	"sweeper-schedule.json": "internal/systemtest/deploytest (make invoke FUNCTION=SweeperFunction)",
 	// The state-change forwarder's stream batch.
-	"stream-state-changes.json": "internal/statechange/forwarder and internal/deploytest (make invoke FUNCTION=EventForwarderFunction)",
+	"stream-state-changes.json": "internal/statechange/forwarder and internal/systemtest/deploytest (make invoke FUNCTION=EventForwarderFunction)",
 }
 
 // TestEventsThroughBootstrap sends every HTTP API event in events/, in file

@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest/motostack"
-	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
 // TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration starts the built

@@ -9,7 +9,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
-	"github.com/popbill-cashbill-webhook/receiver/internal/golden"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/golden"
 )
 
 // injectedEvent is a 305 whose free-text fields carry text meant to read as

@@ -6,7 +6,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/alerttest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/golden"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/golden"
 )
 
 // ntsFailure is the 305 alert with result code TS4 that every alert test uses.

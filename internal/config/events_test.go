@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 func TestREADMEDocumentsTheEventsVariables(t *testing.T) {

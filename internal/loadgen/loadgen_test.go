@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/loadgen"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 func stories(t *testing.T) []loadgen.Story {

@@ -16,9 +16,9 @@ import (
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {

@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/eventstest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 // TestMakeRunMotoPutsTheWalkthroughOnTheBus is the "done when": a

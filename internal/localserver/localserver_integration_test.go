@@ -5,9 +5,9 @@ package localserver
 import (
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 )
 
 func TestLocalReceiverCanUseDynamoDBAndSNS(t *testing.T) {

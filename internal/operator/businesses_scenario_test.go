@@ -11,9 +11,9 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/boltbusiness"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // tokenSite is a token store the tool manages: resolve answers as the

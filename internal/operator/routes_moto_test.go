@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 // emailPolicies are the filter policies of the topic's e-mail subscriptions, by address.

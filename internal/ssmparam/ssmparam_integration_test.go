@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 // TestGetParameterAgainstMoto reads what the SDK's own client stored: a

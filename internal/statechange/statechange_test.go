@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
-	"github.com/popbill-cashbill-webhook/receiver/internal/golden"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/golden"
 )
 
 var received = time.Date(2025, 11, 27, 5, 10, 3, 120_000_000, time.UTC)

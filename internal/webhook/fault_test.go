@@ -18,11 +18,11 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
-	"github.com/popbill-cashbill-webhook/receiver/internal/faultproxy"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/faultproxy"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 

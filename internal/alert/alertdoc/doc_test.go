@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/alertdoc"
-	"github.com/popbill-cashbill-webhook/receiver/internal/golden"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/golden"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // docs/alerts.md shows every kind in both channels as the golden files

@@ -9,7 +9,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/alerttest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 func TestContract(t *testing.T) {

@@ -15,7 +15,7 @@
 // attribute is stored twice: the receive time is the ID's (receivedAt is
 // kept only when it is not), and the day is the key.
 //
-// template.yaml declares the same table; internal/deploytest checks it.
+// template.yaml declares the same table; internal/systemtest/deploytest checks it.
 package dynamoarchive
 
 import (

@@ -9,8 +9,8 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archivetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest/motostack"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 )
 
 func TestContract(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/alerttest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/golden"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/golden"
 )
 
 // snsMessage is the Message of the one record in events/<name>, an SNS event

@@ -5,10 +5,10 @@ package ledger_test
 import (
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify/ledger"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify/ledger/ledgertest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 func TestDynamoKeepsTheLedgerContract(t *testing.T) {

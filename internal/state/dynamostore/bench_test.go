@@ -6,10 +6,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 )
 
 // BenchmarkApplyIncrease is the webhook's write for an Issue event (a new

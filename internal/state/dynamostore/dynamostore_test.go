@@ -5,9 +5,9 @@ package dynamostore_test
 import (
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 )
 
 func TestContract(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 )
 
 // Pattern is the documented rule's event pattern: every state change.

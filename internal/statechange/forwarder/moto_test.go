@@ -19,11 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/faultproxy"
 	"github.com/popbill-cashbill-webhook/receiver/internal/localinfra"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
@@ -32,6 +28,10 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/eventstest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/forwarder"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/streampoll"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/faultproxy"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
 // stack is template.yaml's state table (with its stream) and event bus on

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // TestMakefileBuildsArm64Bootstrap runs the target SAM runs and checks that

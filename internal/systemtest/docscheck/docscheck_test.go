@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/docscheck"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
+	"github.com/popbill-cashbill-webhook/receiver/internal/systemtest/docscheck"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 func load(t *testing.T) *docscheck.Sources {

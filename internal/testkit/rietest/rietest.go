@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // GoTool returns the go command that runs this test.

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/faultproxy"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/faultproxy"
 )
 
 // upstream stands in for moto_server: it answers every DynamoDB call with an

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // Every alarm tells the alert topic when it fires and when it clears, and

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
 // localInfraScript runs infra/local-infra.sh as make local-infra and make

@@ -15,10 +15,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/golden"
 	"github.com/popbill-cashbill-webhook/receiver/internal/localserver"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/golden"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // The README's transcripts are run, not trusted. A block follows a marker
@@ -86,7 +86,7 @@ func TestREADMETranscriptsAreWhatTheToolPrints(t *testing.T) {
 		}
 		for i := range want {
 			if want[i] != have[i] {
-				t.Errorf("README.md, session %s: the tool printed\n%s\nwhere the README shows\n%s\n(normalised: got\n%s\nwant\n%s)\ngo test ./internal/docscheck -run Transcript -update rewrites the README's transcripts",
+				t.Errorf("README.md, session %s: the tool printed\n%s\nwhere the README shows\n%s\n(normalised: got\n%s\nwant\n%s)\ngo test ./internal/systemtest/docscheck -run Transcript -update rewrites the README's transcripts",
 					b.session, got[i], groups(b.body)[i], have[i], want[i])
 			}
 		}

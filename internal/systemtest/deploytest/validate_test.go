@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // The cases the translator runs beyond samconfig.toml's environments: the

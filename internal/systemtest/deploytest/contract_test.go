@@ -17,11 +17,11 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/internal/slacknotify/ledger"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/statechange/forwarder"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 

@@ -6,7 +6,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 )
 
 // TestTemplatePassesCfnLint runs cfn-lint, which knows SAM and the resource

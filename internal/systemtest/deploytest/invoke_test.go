@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/rietest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
 // invokeScript runs infra/invoke.sh as `make invoke` does, against the test's

@@ -12,10 +12,10 @@ import (
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
-	"github.com/popbill-cashbill-webhook/receiver/internal/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/sweeper"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 

@@ -17,11 +17,11 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/faultproxy"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/faultproxy"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 )
 
 // The webhook's UpdateItem calls, told apart by the request body: the state
