@@ -211,7 +211,7 @@ build:
 	$(MAKE) build-EventForwarderFunction ARTIFACTS_DIR=$(BUILD_DIR)/EventForwarderFunction
 	@ls -l $(BUILD_DIR)/*/bootstrap
 
-## clean: stop make local-infra's moto_server, then remove .build, .aws-sam and .local (the local store and moto state files)
+## clean: stop make local-infra's moto_server, then remove .build, .aws-sam and .local (the local store, moto's files, and the cashbill tool built there)
 clean:
 	@infra/local-infra.sh --stop
 	rm -rf $(BUILD_DIR) .aws-sam .local
@@ -236,9 +236,10 @@ deploy-guided:
 # The functions of template.yaml, each built by its build-<LogicalId> target.
 LAMBDA_FUNCTIONS := WebhookFunction SweeperFunction SlackNotifierFunction EventForwarderFunction
 
-## invoke: EVENT=events/<file>.json [FUNCTION=SweeperFunction|SlackNotifierFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
+## invoke: EVENT=events/<file>.json [FUNCTION=SweeperFunction|SlackNotifierFunction|EventForwarderFunction] [INVOKE_WITH=sam]: run a function once, offline, on moto
 invoke:
-	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=WebhookFunction|SweeperFunction|SlackNotifierFunction] [INVOKE_WITH=sam]" >&2; exit 2; }
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/01-issue-300.json [FUNCTION=$$(echo $(LAMBDA_FUNCTIONS) | tr ' ' '|')] [INVOKE_WITH=sam]" >&2; exit 2; }
+	@test -f "$(EVENT)" || { echo "make invoke: $(EVENT): no such file; the sample events are in events/ (events/README.md lists them)" >&2; exit 2; }
 	@case " $(LAMBDA_FUNCTIONS) " in *" $${FUNCTION:-WebhookFunction} "*) ;; \
 	  *) echo "make invoke: FUNCTION=$(FUNCTION) is not a function of template.yaml; use one of $(LAMBDA_FUNCTIONS)" >&2; exit 2;; esac
 	@test -x .build/local/$${FUNCTION:-WebhookFunction}/bootstrap || echo "make invoke: building $${FUNCTION:-WebhookFunction} and the Lambda emulator for this machine; the first time Go downloads and compiles their modules (about 1-2 minutes), later seconds"

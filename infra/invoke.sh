@@ -11,7 +11,7 @@
 #                                    127.0.0.1:START_API_PORT (3000), POST /pbconnect,
 #                                    against the same moto, until Ctrl-C
 #
-# FUNCTION     WebhookFunction (default), SlackNotifierFunction or SweeperFunction.
+# FUNCTION     WebhookFunction (default), SlackNotifierFunction, SweeperFunction or EventForwarderFunction.
 # INVOKE_WITH  rie (default): the bootstrap built for this machine by the Makefile's
 #              build-<LogicalId> target, under the AWS Lambda Runtime Interface Emulator.
 #              No Docker. sam: `sam build` and `sam local invoke` in Docker (SAM CLI >= 1.100
@@ -32,10 +32,9 @@ function="${FUNCTION:-WebhookFunction}"
 with="${INVOKE_WITH:-rie}"
 go="${GO:-go}"
 usage() {
-  echo "usage: make invoke EVENT=events/<file>.json [FUNCTION=SlackNotifierFunction] [INVOKE_WITH=sam]" >&2
+  [ -z "${1:-}" ] || { echo "${1}: no such file; the sample events are in events/ (events/README.md lists them)" >&2; exit 2; }
+  echo "usage: make invoke EVENT=events/<file>.json [FUNCTION=WebhookFunction|SweeperFunction|SlackNotifierFunction|EventForwarderFunction] [INVOKE_WITH=sam]" >&2
   echo "       make invoke-all [INVOKE_WITH=sam]" >&2
-  echo "the events are:" >&2
-  ls events/*.json | grep -v -e env.json -e expected.json >&2
   exit 2
 }
 all=false
@@ -47,7 +46,7 @@ elif [ "${1:-}" = --start-api ]; then
   start_api=true
   with=sam
 elif [ -z "${1:-}" ] || [ ! -f "$1" ]; then
-  usage
+  usage "${1:-}"
 fi
 case "$with" in
 rie) ;;

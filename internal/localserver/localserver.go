@@ -161,8 +161,10 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 	}
 	h := webhook.New(rules, announced, sweep.outbox, log, opts...)
 	mux := http.NewServeMux()
-	mux.Handle("POST /pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
-	mux.Handle("POST /pbconnect/{token}", httpapi.Handler(h.Handle, webhook.MaxBody))
+	// Every method reaches the handler, which answers any but POST with its own
+	// 405 in plain words and archives the attempt.
+	mux.Handle("/pbconnect", httpapi.Handler(h.Handle, webhook.MaxBody))
+	mux.Handle("/pbconnect/{token}", httpapi.Handler(h.Handle, webhook.MaxBody))
 	mux.HandleFunc("GET /items/{itemKey}", items(reader))
 	return &Server{ServeMux: mux, close: func() { stopEvents(); sweep.stop(); closeStore() }}, nil
 }

@@ -92,6 +92,29 @@ func TestLocalReceiverStoresEventsAndKeepsThemAcrossRestarts(t *testing.T) {
 	}
 }
 
+// TestLocalReceiverAnswersOtherMethodsAsTheHandlerDoes: a GET or PUT to the
+// webhook's addresses gets the handler's own 405 in plain words, not the
+// router's bare one.
+func TestLocalReceiverAnswersOtherMethodsAsTheHandlerDoes(t *testing.T) {
+	srv, _ := serve(t, map[string]string{"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret", "STATE_FILE": filepath.Join(t.TempDir(), "state.db")})
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/pbconnect"},
+		{http.MethodPut, "/pbconnect"},
+		{http.MethodGet, "/pbconnect/sometoken"},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(b), "POPBiLL webhooks are sent with POST") {
+			t.Errorf("%s %s = %d %q, want the handler's 405", c.method, c.path, resp.StatusCode, b)
+		}
+	}
+}
+
 func TestLocalReceiverRefusesBadSettings(t *testing.T) {
 	cases := []struct {
 		name string

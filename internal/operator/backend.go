@@ -132,11 +132,11 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 	}
 	retention, err := config.ReadArchiveRetention(settings)
 	if err != nil {
-		return nil, err
+		return nil, badSetting(err)
 	}
 	alerts, err := config.ReadOutbox(withRegion)
 	if err != nil {
-		return nil, err
+		return nil, badSetting(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	queues := dynamostore.NewQueues(db, db, t.StateTable)
@@ -204,12 +204,12 @@ func OpenLocal(path string, write bool, getenv func(string) string) (*Backend, e
 	retention, err := config.ReadArchiveRetention(getenv)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, badSetting(err)
 	}
 	alerts, err := config.ReadOutbox(getenv)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, badSetting(err)
 	}
 	b := &Backend{
 		State: store, Archive: arch, Queues: store, Store: store, Recorder: arch, Retention: retention,
@@ -238,3 +238,7 @@ func or(v, fallback string) string {
 	}
 	return v
 }
+
+// badSetting is a setting the tool reads (BUSINESS_NAMES, ARCHIVE_RETENTION_DAYS,
+// ...) that cannot be right: a usage error, said in config's own plain words.
+func badSetting(err error) error { return exit(ExitUsage, "%s", err.Error()) }

@@ -339,6 +339,9 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 		if len(found) != 1 {
 			return exit(ExitNotFound, "no single token with ID %s (%d match): businesses list shows the IDs", cashbill.Clip(id), len(found))
 		}
+		if !found[0].Valid(now) {
+			return exit(ExitNotFound, "token %s is already %s: nothing to revoke", found[0].ID(), found[0].State(now))
+		}
 		targets = append(targets, found[0])
 	}
 	out := []TokenRecord{}
@@ -363,12 +366,12 @@ func businessRevoke(ctx context.Context, e *Env, args []string) error {
 
 func businessRotate(ctx context.Context, e *Env, args []string) error {
 	var (
-		f       tokenFlags
-		asJSON  bool
-		overlap time.Duration
+		f           tokenFlags
+		asJSON      bool
+		overlapText string
 	)
 	fs := e.tokenFlagSet("rotate", &f, &asJSON)
-	fs.DurationVar(&overlap, "overlap", 24*time.Hour, "how long the business's old addresses stay valid beside the new one (0: they end now)")
+	fs.StringVar(&overlapText, "overlap", "24h", "how long the business's old addresses stay valid beside the new one: a duration such as 24h or 7d (0: they end now)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -377,8 +380,11 @@ func businessRotate(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if overlap < 0 {
-		return usageError(fs, "--overlap cannot be negative")
+	var overlap time.Duration
+	if overlapText != "0" {
+		if overlap, err = durationFlag(fs, "overlap", overlapText); err != nil {
+			return err
+		}
 	}
 	s, err := e.openTokens(ctx, f, true)
 	if err != nil {
@@ -394,5 +400,12 @@ func businessRotate(ctx context.Context, e *Env, args []string) error {
 	for _, l := range limited {
 		a.Limited = append(a.Limited, s.record(l, now))
 	}
-	return s.printIssued(e.Stdout, asJSON, a, fmt.Sprintf("\nPaste it within %s: then the old address is refused.", overlap))
+	next := fmt.Sprintf("\nPaste it within %s: then the old address is refused.", overlapText)
+	switch {
+	case len(limited) == 0:
+		next = "\nThe business had no valid address: this is now its only one."
+	case overlap == 0:
+		next = "\nThe old address is refused from now on: paste this one into POPBiLL now."
+	}
+	return s.printIssued(e.Stdout, asJSON, a, next)
 }

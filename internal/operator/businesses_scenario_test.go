@@ -102,8 +102,9 @@ func addressesIssuedRotatedAndRevoked(t *testing.T, site tokenSite, base string)
 		t.Fatalf("businesses list: exit %d\n%s", code, out)
 	}
 
-	// rotate: the old addresses stay valid for the overlap beside the new one.
-	a2 := issue("rotate", "--overlap", "24h", "6798700433")
+	// rotate: the old addresses stay valid for the overlap beside the new one
+	// (in the one duration syntax of every flag: 1d is 24h).
+	a2 := issue("rotate", "--overlap", "1d", "6798700433")
 	if len(a2.Limited) != 2 {
 		t.Fatalf("rotate limited %d old tokens, want the 2 of business A", len(a2.Limited))
 	}
@@ -144,6 +145,8 @@ func addressesIssuedRotatedAndRevoked(t *testing.T, site tokenSite, base string)
 		{"a business number that is not 10 digits", []string{"businesses", "add", "12345"}, operator.ExitUsage},
 		{"rotate without a business", []string{"businesses", "rotate"}, operator.ExitUsage},
 		{"a negative overlap", []string{"businesses", "rotate", "--overlap", "-1h", "6798700433"}, operator.ExitUsage},
+		{"an overlap without a unit", []string{"businesses", "rotate", "--overlap", "5", "6798700433"}, operator.ExitUsage},
+		{"a token ID already revoked", []string{"businesses", "revoke", a2.TokenID}, operator.ExitNotFound},
 	} {
 		if code, _, errOut := tool(c.args...); code != c.code {
 			t.Errorf("%s: exit %d %q, want %d", c.name, code, errOut, c.code)
@@ -194,5 +197,29 @@ func TestREADMEShowsEveryBusinessAndRouteSubcommand(t *testing.T) {
 		if !strings.Contains(partners, w) {
 			t.Errorf("For partners lacks POPBiLL's words %q", w)
 		}
+	}
+}
+
+// TestASettingThatCannotBeRightIsAUsageError: a malformed setting the tool
+// reads (BUSINESS_NAMES, ARCHIVE_RETENTION_DAYS) exits 2 in one line, not 1,
+// which is for a store or AWS that failed.
+func TestASettingThatCannotBeRightIsAUsageError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, c := range []struct{ name, value string }{
+		{"BUSINESS_NAMES", "bogus"},
+		{"ARCHIVE_RETENTION_DAYS", "-3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(c.name, c.value)
+			code, _, errOut := run(t, "businesses", "--local="+path)
+			if code != operator.ExitUsage || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("%s=%s: exit %d %q, want %d in one line", c.name, c.value, code, errOut, operator.ExitUsage)
+			}
+		})
 	}
 }
