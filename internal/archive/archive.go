@@ -14,6 +14,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"time"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
 // Delivery is one archived delivery.
@@ -22,8 +24,9 @@ type Delivery struct {
 	ID         string    `json:"id"`
 	ReceivedAt time.Time `json:"receivedAt"`
 	Status     int       `json:"status"`
-	// Outcome is the webhook's: stored, duplicate, stale, rejected, failed.
-	Outcome string `json:"outcome"`
+	// Outcome is the webhook's (state.Stored, Duplicate, Stale, Rejected,
+	// Failed), or state.Resent for a record of an alert resent on purpose.
+	Outcome state.Outcome `json:"outcome"`
 	// Reason is the plain-words body of a refusal, as the caller was answered.
 	Reason string `json:"reason,omitempty"`
 
@@ -59,7 +62,7 @@ type Delivery struct {
 	ReplayOf string `json:"replayOf,omitempty"`
 	// ResentBy names the operator who published the cashbill's alert again
 	// on purpose (cashbill alerts resend): such a record is no delivery
-	// (Outcome OutcomeResent, no body) and its ReceivedAt is when the alert
+	// (Outcome state.Resent, no body) and its ReceivedAt is when the alert
 	// was resent. AlertID and MessageID are that publish's.
 	ResentBy  string `json:"resentBy,omitempty"`
 	AlertID   string `json:"alertId,omitempty"`
@@ -68,23 +71,27 @@ type Delivery struct {
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
-// OutcomeResent is the outcome of a record of an alert resent on purpose.
-const OutcomeResent = "resent"
-
-// The outcomes of a delivery that was refused: answered 4xx (rejected) or
-// 5xx (failed), as the webhook names them. They are a minority, looked up
-// on their own (cashbill deliveries --outcome, replay).
-const (
-	OutcomeRejected = "rejected"
-	OutcomeFailed   = "failed"
-)
-
-// Refused reports whether outcome is a refused delivery's.
-func Refused(outcome string) bool { return outcome == OutcomeRejected || outcome == OutcomeFailed }
+// Refused reports whether outcome is a refused delivery's: answered 4xx
+// (state.Rejected) or 5xx (state.Failed). Refused deliveries are a
+// minority, looked up on their own (cashbill deliveries --outcome, replay).
+func Refused(outcome state.Outcome) bool { return outcome == state.Rejected || outcome == state.Failed }
 
 // Replayable reports whether the whole request is kept (a resend record
 // keeps no request).
-func (d Delivery) Replayable() bool { return !d.Truncated && d.Outcome != OutcomeResent }
+func (d Delivery) Replayable() bool { return !d.Truncated && d.Outcome != state.Resent }
+
+// Recording is what became of a delivery's record: the webhook logs it as
+// its request line's archive field (the template's metric filter counts
+// archive="failed"), and the operator's replay and alerts resend report it.
+type Recording string
+
+// The recordings.
+const (
+	// Recorded: the archive holds the record.
+	Recorded Recording = "recorded"
+	// RecordFailed: the record could not be written; the answer stands.
+	RecordFailed Recording = "failed"
+)
 
 // Recorder writes deliveries. The webhook calls it once per request, after
 // it has decided the answer.
@@ -96,7 +103,7 @@ type Recorder interface {
 type Query struct {
 	From, To time.Time
 	// Outcome and CorpNum, when set, keep only matching deliveries.
-	Outcome string
+	Outcome state.Outcome
 	CorpNum string
 	// Limit caps the answer; 0 means DefaultLimit.
 	Limit int

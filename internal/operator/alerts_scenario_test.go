@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/operator"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
@@ -185,7 +184,7 @@ func owedAndOverdue(t *testing.T, s site) {
 			t.Fatalf("exit %d, %v\n%s%s", code, err, out, errOut)
 		}
 		ds := deliveries(sent)
-		if len(ds) == 0 || ds[0].ID != r.RecordID || ds[0].Outcome != archive.OutcomeResent || ds[0].ResentBy != "kim" || ds[0].MessageID != r.MessageID || ds[0].AlertID != r.AlertID {
+		if len(ds) == 0 || ds[0].ID != r.RecordID || ds[0].Outcome != state.Resent || ds[0].ResentBy != "kim" || ds[0].MessageID != r.MessageID || ds[0].AlertID != r.AlertID {
 			t.Fatalf("newest record of %s: %+v, want the resend by kim as %s", sent, ds, r.MessageID)
 		}
 		if code, out, _ := tool("replay", r.RecordID); code != operator.ExitRefused || !strings.Contains(out, "skipped") {

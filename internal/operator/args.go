@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // The checks on what an operator types. A typo is refused before anything
@@ -20,11 +18,16 @@ import (
 // a filter that matches nothing would otherwise print "(none)" and look
 // like an answer.
 
-// Outcomes are the values --outcome takes: the webhook's answers and the
-// archive's record of an alert resent on purpose.
-var Outcomes = []string{
-	string(state.Stored), string(state.Duplicate), string(state.Stale),
-	string(webhook.Rejected), string(webhook.Failed), archive.OutcomeResent,
+// Outcomes are the values --outcome takes: every state.Outcome (the
+// webhook's answers and the archive's record of an alert resent on purpose).
+var Outcomes = outcomeNames(state.Outcomes)
+
+func outcomeNames(outcomes []state.Outcome) []string {
+	names := make([]string, len(outcomes))
+	for i, o := range outcomes {
+		names[i] = string(o)
+	}
+	return names
 }
 
 // usageError is a usage error of the command whose flags are fs: Run prints

@@ -125,7 +125,7 @@ func weekOf(ctx context.Context, b *Backend, names map[string]string, from, to t
 	v.Truncated = len(ds) >= limit
 	failed := map[string]bool{}
 	for _, d := range ds {
-		if d.Outcome == archive.OutcomeResent {
+		if d.Outcome == state.Resent {
 			continue // an operator's resend, not a delivery
 		}
 		r := row(d.CorpNum)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
 // windowFlags are the flags that select deliveries by time and filters.
@@ -42,7 +43,7 @@ func (w *windowFlags) check(fs *flag.FlagSet) error {
 // query is the archive query of checked flags.
 func (w *windowFlags) query(now time.Time) archive.Query {
 	d, _ := Duration(w.since)
-	return archive.Query{From: now.Add(-d), To: now.Add(time.Second), Outcome: w.outcome,
+	return archive.Query{From: now.Add(-d), To: now.Add(time.Second), Outcome: state.Outcome(w.outcome),
 		CorpNum: strings.ReplaceAll(w.corp, "-", ""), Limit: w.limit}
 }
 

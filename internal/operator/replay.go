@@ -27,20 +27,20 @@ type Replayed struct {
 	ID       string `json:"id"`
 	ItemKey  string `json:"itemKey,omitempty"`
 	Original struct {
-		Status  int    `json:"status"`
-		Outcome string `json:"outcome"`
+		Status  int           `json:"status"`
+		Outcome state.Outcome `json:"outcome"`
 	} `json:"original"`
 	// Skipped says why the delivery was not replayed; then Status is 0.
-	Skipped string `json:"skipped,omitempty"`
-	DryRun  bool   `json:"dryRun,omitempty"`
-	Status  int    `json:"status,omitempty"`
-	Outcome string `json:"outcome,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Skipped string        `json:"skipped,omitempty"`
+	DryRun  bool          `json:"dryRun,omitempty"`
+	Status  int           `json:"status,omitempty"`
+	Outcome state.Outcome `json:"outcome,omitempty"`
+	Reason  string        `json:"reason,omitempty"`
 	// AlertOwed: a dry run that would store an NTS failure whose alert is then published.
 	AlertOwed bool `json:"alertOwed,omitempty"`
 	// DeliveryID is the replay's own record in the archive.
-	DeliveryID string `json:"deliveryId,omitempty"`
-	Archive    string `json:"archive,omitempty"`
+	DeliveryID string            `json:"deliveryId,omitempty"`
+	Archive    archive.Recording `json:"archive,omitempty"`
 }
 
 func replay(ctx context.Context, e *Env, args []string) error {
@@ -123,7 +123,7 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 		r := Replayed{ID: d.ID, ItemKey: d.ItemKey, DryRun: dryRun}
 		r.Original.Status, r.Original.Outcome = d.Status, d.Outcome
 		switch {
-		case d.Outcome == archive.OutcomeResent:
+		case d.Outcome == state.Resent:
 			r.Skipped = "it records an alert resent by an operator, not a delivery"
 		case !d.Replayable():
 			r.Skipped = "only the first KiB of its body was kept"
@@ -153,9 +153,9 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 			refused = true
 		}
 		if !dryRun {
-			r.DeliveryID, r.Archive = rec.got.ID, webhook.ArchiveRecorded
+			r.DeliveryID, r.Archive = rec.got.ID, archive.Recorded
 			if rec.err != nil {
-				r.Archive = webhook.ArchiveFailed
+				r.Archive = archive.RecordFailed
 			}
 		}
 		results = append(results, r)

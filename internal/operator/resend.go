@@ -13,7 +13,6 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // Resent is what alerts resend did (or, with --dry-run, would do).
@@ -31,8 +30,8 @@ type Resent struct {
 	ResentBy  string    `json:"resentBy"`
 	ResentAt  time.Time `json:"resentAt"`
 	// RecordID is the resend's record in the delivery archive.
-	RecordID string `json:"recordId,omitempty"`
-	Archive  string `json:"archive,omitempty"`
+	RecordID string            `json:"recordId,omitempty"`
+	Archive  archive.Recording `json:"archive,omitempty"`
 }
 
 // resendID is the alert id of a sent alert published again: its own, so
@@ -136,7 +135,7 @@ publisher holds right now is refused (exit 5); a cashbill with no alert too (exi
 
 	ev := it.Event
 	rec := archive.Delivery{
-		ID: archive.NewID(now), ReceivedAt: now, Outcome: archive.OutcomeResent, Authenticated: true,
+		ID: archive.NewID(now), ReceivedAt: now, Outcome: state.Resent, Authenticated: true,
 		Reason:  fmt.Sprintf("%s alert resent by %s", r.Kind, by),
 		ItemKey: key, CorpNum: ev.BusinessNumber(), MgtKey: ev.MgtKey, StateCode: ev.StateCode, EventType: ev.EventType,
 		ResentBy: by, AlertID: r.AlertID, MessageID: r.MessageID,
@@ -144,10 +143,10 @@ publisher holds right now is refused (exit 5); a cashbill with no alert too (exi
 	if b.Retention > 0 {
 		rec.ExpiresAt = now.Add(b.Retention)
 	}
-	r.RecordID, r.Archive = rec.ID, webhook.ArchiveRecorded
+	r.RecordID, r.Archive = rec.ID, archive.Recorded
 	recErr := b.Recorder.Record(ctx, rec)
 	if recErr != nil {
-		r.RecordID, r.Archive = "", webhook.ArchiveFailed
+		r.RecordID, r.Archive = "", archive.RecordFailed
 	}
 	if err := printResent(e, r, asJSON); err != nil {
 		return err
@@ -179,7 +178,7 @@ func printResentTable(w io.Writer, r Resent) {
 	} else {
 		fmt.Fprintf(tw, "published\t%s, message id %s\n", r.AlertID, r.MessageID)
 		fmt.Fprintf(tw, "resent\t%s KST by %s\n", kst(r.ResentAt), r.ResentBy)
-		fmt.Fprintf(tw, "archived\t%s\n", or(r.RecordID, "failed"))
+		fmt.Fprintf(tw, "archived\t%s\n", or(r.RecordID, string(archive.RecordFailed)))
 	}
 	tw.Flush()
 }

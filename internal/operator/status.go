@@ -257,7 +257,7 @@ func printDeliveries(w io.Writer, ds []DeliveryRecord) {
 		}
 		reason := short(d.Reason, 60)
 		status := fmt.Sprint(d.Status)
-		if d.Outcome == archive.OutcomeResent {
+		if d.Outcome == state.Resent {
 			status, cred = "-", "-"
 			reason = short("alert resent by "+d.ResentBy+", message id "+d.MessageID, 60)
 		}

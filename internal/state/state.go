@@ -25,10 +25,13 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 )
 
-// Outcome is what Apply did with a delivery.
+// Outcome is what became of a delivery: the one vocabulary of the webhook's
+// request line (its outcome field and metric dimension), of the delivery
+// archive (a record's outcome, kept as this text) and of the operator's
+// --outcome filter.
 type Outcome string
 
-// The outcomes of Apply.
+// The outcomes of Apply, and so of every delivery the store saw.
 const (
 	// Stored: the item was created, or its stateCode raised.
 	Stored Outcome = "stored"
@@ -37,6 +40,23 @@ const (
 	// Stale: the stored stateCode is greater than the event's; nothing changed.
 	Stale Outcome = "stale"
 )
+
+// The outcomes of a request the store never saw (or whose write did not
+// complete): Apply never returns them; the webhook answers with them.
+const (
+	// Rejected: answered 4xx; a retry of the same request fails the same way.
+	Rejected Outcome = "rejected"
+	// Failed: answered 5xx; a retry may succeed.
+	Failed Outcome = "failed"
+)
+
+// Resent is no delivery's outcome: it marks the archive's record of an
+// alert an operator published again on purpose (cashbill alerts resend).
+// Neither Apply nor the webhook produces it.
+const Resent Outcome = "resent"
+
+// Outcomes are every outcome, in the order above.
+var Outcomes = []Outcome{Stored, Duplicate, Stale, Rejected, Failed, Resent}
 
 // AlertStatus is where an item's alert slot is in its life: pending
 // (owed; claimed under a lease while a publisher has it), digested (a

@@ -24,13 +24,6 @@ import (
 // event is shorter, so a refused one is still kept whole and replayable.
 const ArchiveClip = 1 << 10
 
-// Archive outcomes, logged as the request line's archive field; the
-// template's metric filter counts archive="failed".
-const (
-	ArchiveRecorded = "recorded"
-	ArchiveFailed   = "failed"
-)
-
 // archived header values are cut to this many bytes; at most maxHeaders are kept.
 const (
 	maxHeaderValue = 256
@@ -57,10 +50,10 @@ func (h *Handler) record(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	write, cancel := followUp(ctx, r.followUpBy)
 	defer cancel()
 	if err := h.archive.Record(write, d); err != nil {
-		r.archive, r.archiveCause = ArchiveFailed, cause(err)
+		r.archive, r.archiveCause = archive.RecordFailed, cause(err)
 		return
 	}
-	r.archive = ArchiveRecorded
+	r.archive = archive.Recorded
 }
 
 func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *invocation, received time.Time, status int, body string) archive.Delivery {
@@ -69,7 +62,7 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 	received = received.Truncate(time.Microsecond)
 	header := headers(req.Headers)
 	d := archive.Delivery{
-		ID: archive.NewID(received), ReceivedAt: received, Status: status, Outcome: string(r.outcome),
+		ID: archive.NewID(received), ReceivedAt: received, Status: status, Outcome: r.outcome,
 		SourceIP: clipText(req.RequestContext.HTTP.SourceIP), APIRequestID: r.id, Method: clipText(req.RequestContext.HTTP.Method),
 		MID: clipText(r.mid), Headers: archivedHeaders(req.Headers), Body: []byte(req.Body), Base64: req.IsBase64Encoded,
 		BodySize: len(req.Body),

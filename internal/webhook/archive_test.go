@@ -20,6 +20,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/boltarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/statetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
@@ -104,16 +105,16 @@ func everyDeliveryIsArchived(t *testing.T, open func(t *testing.T) archivetest.A
 		want archive.Delivery
 	}{
 		{"accepted: whole, indexed", request("m-ok", body(key, 300, nil), nil),
-			archive.Delivery{Status: 200, Outcome: "stored", ItemKey: key, CorpNum: "6798700433", MgtKey: "20221221-001", StateCode: 300, EventType: "Issue", Authenticated: true, Credential: auth.Current}},
+			archive.Delivery{Status: 200, Outcome: state.Stored, ItemKey: key, CorpNum: "6798700433", MgtKey: "20221221-001", StateCode: 300, EventType: "Issue", Authenticated: true, Credential: auth.Current}},
 		{"refused by a header check: whole, indexed, with the reason", request("m-400", body(key, 304, nil), map[string]string{"pb-webhook-eventtype": "Issue"}),
-			archive.Delivery{Status: 400, Outcome: "rejected", ItemKey: key, CorpNum: "6798700433", MgtKey: "20221221-001", StateCode: 304, EventType: "NTS", Authenticated: true, Credential: auth.Current,
+			archive.Delivery{Status: 400, Outcome: state.Rejected, ItemKey: key, CorpNum: "6798700433", MgtKey: "20221221-001", StateCode: 304, EventType: "NTS", Authenticated: true, Credential: auth.Current,
 				Reason: "the Pb-Webhook-EventType header (Issue) does not match the body's eventType (NTS)"}},
 		{"refused by the parser: indexed by what the body names", request("m-parse", body(key, 300, map[string]any{"eventDT": "2022"}), nil),
-			archive.Delivery{Status: 400, Outcome: "rejected", ItemKey: key, CorpNum: "6798700433", MgtKey: "20221221-001", Authenticated: true, Credential: auth.Current}},
+			archive.Delivery{Status: 400, Outcome: state.Rejected, ItemKey: key, CorpNum: "6798700433", MgtKey: "20221221-001", Authenticated: true, Credential: auth.Current}},
 		{"unauthenticated: metadata and the first KiB only, not indexed", request("m-401", forged, map[string]string{"authorization": "Basic " + "Zm9yZ2VkOnNlY3JldA=="}),
-			archive.Delivery{Status: 401, Outcome: "rejected", Truncated: true}},
+			archive.Delivery{Status: 401, Outcome: state.Rejected, Truncated: true}},
 		{"oversized: the first KiB only", request("m-413", huge, nil),
-			archive.Delivery{Status: 413, Outcome: "rejected", Authenticated: true, Credential: auth.Current, Truncated: true}},
+			archive.Delivery{Status: 413, Outcome: state.Rejected, Authenticated: true, Credential: auth.Current, Truncated: true}},
 	}
 	arch := open(t)
 	a := newArchiving(t, arch, arch)
@@ -124,8 +125,8 @@ func everyDeliveryIsArchived(t *testing.T, open func(t *testing.T) archivetest.A
 			if resp.StatusCode != c.want.Status {
 				t.Fatalf("status %d, want %d (%s)", resp.StatusCode, c.want.Status, resp.Body)
 			}
-			if line["archive"] != webhook.ArchiveRecorded {
-				t.Errorf("request line archive = %v, want %s", line["archive"], webhook.ArchiveRecorded)
+			if line["archive"] != string(archive.Recorded) {
+				t.Errorf("request line archive = %v, want %s", line["archive"], archive.Recorded)
 			}
 			got := d
 			if c.want.Status != 200 && !strings.HasPrefix(d.Reason, resp.Body) {
@@ -202,7 +203,7 @@ func TestAnArchiveFailureNeverFailsADeliveryAndIsCounted(t *testing.T) {
 	wantOK(t, resp)
 	lines := a.logs.lines(t)
 	line := lines[len(lines)-1]
-	if line["archive"] != webhook.ArchiveFailed || line["archiveCause"] != "unclassified error" || line["outcome"] != "stored" {
+	if line["archive"] != string(archive.RecordFailed) || line["archiveCause"] != "unclassified error" || line["outcome"] != "stored" {
 		t.Errorf("request line %v: want archive=failed with a classified cause, outcome stored", line)
 	}
 	if strings.Contains(a.logs.String(), "secret-looking") {

@@ -18,6 +18,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/boltbusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
@@ -172,7 +173,7 @@ func TestIndividualWebhookAddressAcceptsOnlyItsOwnBusiness(t *testing.T) {
 				if !strings.Contains(resp.Body, "this webhook address is for business") || resp.Headers["Content-Type"] != "text/plain; charset=utf-8" {
 					t.Errorf("body %q %v, want plain words naming the address's business", resp.Body, resp.Headers)
 				}
-				if d.Outcome != string(webhook.Rejected) || d.Authenticated || d.CorpNum != tokens[c.token].CorpNum {
+				if d.Outcome != state.Rejected || d.Authenticated || d.CorpNum != tokens[c.token].CorpNum {
 					t.Errorf("archived %+v, want a rejected, unauthenticated delivery of the address's business", d)
 				}
 			}

@@ -38,15 +38,6 @@ const MaxBody = 64 << 10
 // WebhookType is the only Pb-Webhook-Type this endpoint takes.
 const WebhookType = "CASHBILL.STATE"
 
-// The outcomes of a request that the store never saw, logged beside the
-// store's own (state.Stored, state.Duplicate, state.Stale).
-const (
-	// Rejected: answered 4xx; a retry of the same request fails the same way.
-	Rejected state.Outcome = "rejected"
-	// Failed: answered 5xx; a retry may succeed.
-	Failed state.Outcome = "failed"
-)
-
 // OK is the body POPBiLL counts as success.
 const OK = `{"result":"OK"}`
 
@@ -102,7 +93,8 @@ type invocation struct {
 	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
 	followUpBy time.Time
 	// deliveryID, archive and archiveCause: the archive's record (archive.go).
-	deliveryID, archive, archiveCause string
+	deliveryID, archiveCause string
+	archive                  archive.Recording
 	// calls: the AWS calls' latencies, when metrics are on (metrics.go).
 	calls callTimes
 	// business and tokenID: the business of a valid token on the Individual
@@ -129,9 +121,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	status, body := http.StatusOK, OK
 	if err != nil {
 		status, body = Status(err)
-		r.outcome = Rejected
+		r.outcome = state.Rejected
 		if status >= 500 {
-			r.outcome = Failed
+			r.outcome = state.Failed
 		}
 	}
 	h.record(ctx, req, r, start, status, body)
@@ -370,7 +362,7 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 		attrs = append(attrs, slog.Any("unrecognised", r.unrecognised))
 	}
 	if r.archive != "" {
-		attrs = append(attrs, slog.String("deliveryId", r.deliveryID), slog.String("archive", r.archive))
+		attrs = append(attrs, slog.String("deliveryId", r.deliveryID), slog.String("archive", string(r.archive)))
 	}
 	if r.archiveCause != "" {
 		attrs = append(attrs, slog.String("archiveCause", r.archiveCause))

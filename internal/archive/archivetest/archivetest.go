@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
 // Adapter is what an adapter provides: the recorder and its reader.
@@ -39,7 +40,7 @@ var base = time.Date(2025, 11, 27, 5, 10, 3, 123456000, time.UTC)
 func Accepted(itemKey string, at time.Time) archive.Delivery {
 	body := `{"corpNum":"6798700433","itemKey":"` + itemKey + `","stateCode":300,"mgtKey":"20251127-001","eventType":"Issue"}`
 	return archive.Delivery{
-		ID: archive.NewID(at), ReceivedAt: at, Status: 200, Outcome: "stored",
+		ID: archive.NewID(at), ReceivedAt: at, Status: 200, Outcome: state.Stored,
 		ItemKey: itemKey, CorpNum: "6798700433", MgtKey: "20251127-001", StateCode: 300, EventType: "Issue",
 		MID: "m-" + itemKey, SourceIP: "54.180.62.221", RequestID: "lambda-1", APIRequestID: "api-1", Method: "POST",
 		Headers: map[string]string{"pb-webhook-type": "CASHBILL.STATE", "pb-webhook-mid": "m-" + itemKey, "content-type": "application/json"},
@@ -70,10 +71,10 @@ func Run(t *testing.T, newArchive NewArchive) {
 	t.Run("a delivery reads back as recorded", func(t *testing.T) {
 		key := ItemKey()
 		refused := Accepted(key, base.Add(time.Second))
-		refused.Status, refused.Outcome, refused.Credential = 400, "rejected", ""
+		refused.Status, refused.Outcome, refused.Credential = 400, state.Rejected, ""
 		refused.Reason = "the Pb-Webhook-EventType header (NTS) does not match the body's eventType (Issue)"
 		unauthenticated := archive.Delivery{
-			ID: archive.NewID(base.Add(2 * time.Second)), ReceivedAt: base.Add(2 * time.Second), Status: 401, Outcome: "rejected",
+			ID: archive.NewID(base.Add(2 * time.Second)), ReceivedAt: base.Add(2 * time.Second), Status: 401, Outcome: state.Rejected,
 			Reason: "authentication failed", SourceIP: "203.0.113.9", Method: "POST",
 			Headers: map[string]string{"pb-webhook-mid": "forged"}, Body: bytes.Repeat([]byte("x"), 1024),
 			BodySize: 70000, Truncated: true, ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Second),
@@ -85,7 +86,7 @@ func Run(t *testing.T, newArchive NewArchive) {
 		replay := Accepted(key, base.Add(4*time.Second))
 		replay.ReplayOf = refused.ID
 		resent := archive.Delivery{
-			ID: archive.NewID(base.Add(5 * time.Second)), ReceivedAt: base.Add(5 * time.Second), Outcome: archive.OutcomeResent,
+			ID: archive.NewID(base.Add(5 * time.Second)), ReceivedAt: base.Add(5 * time.Second), Outcome: state.Resent,
 			ItemKey: key, CorpNum: "6798700433", StateCode: 305, Authenticated: true,
 			ResentBy: "kim", AlertID: key + "/failure/resent-1", MessageID: "sns-message-9",
 		}
@@ -136,7 +137,7 @@ func Run(t *testing.T, newArchive NewArchive) {
 			want = append([]string{d.ID}, want...)
 		}
 		// Deliveries that named no cashbill are in no cashbill's list.
-		record(t, a, archive.Delivery{ID: archive.NewID(base.Add(time.Hour)), ReceivedAt: base.Add(time.Hour), Status: 401, Outcome: "rejected"})
+		record(t, a, archive.Delivery{ID: archive.NewID(base.Add(time.Hour)), ReceivedAt: base.Add(time.Hour), Status: 401, Outcome: state.Rejected})
 		got, err := a.ByItem(ctx, key, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +175,7 @@ func Run(t *testing.T, newArchive NewArchive) {
 		before := Accepted(ItemKey(), midnight.Add(-30*time.Second))
 		after := Accepted(ItemKey(), midnight.Add(30*time.Second))
 		rejected := Accepted(ItemKey(), midnight.Add(time.Minute))
-		rejected.Status, rejected.Outcome = 401, "rejected"
+		rejected.Status, rejected.Outcome = 401, state.Rejected
 		otherCorp := Accepted(ItemKey(), midnight.Add(2*time.Minute))
 		otherCorp.CorpNum = "1234567890"
 		outside := Accepted(ItemKey(), midnight.Add(-2*time.Hour))
@@ -188,9 +189,9 @@ func Run(t *testing.T, newArchive NewArchive) {
 		}{
 			{"all, the end excluded", archive.Query{From: from, To: to}, []archive.Delivery{otherCorp, rejected, after, before}},
 			{"from is included", archive.Query{From: before.ReceivedAt, To: after.ReceivedAt}, []archive.Delivery{before}},
-			{"by outcome", archive.Query{From: from, To: to, Outcome: "rejected"}, []archive.Delivery{rejected}},
+			{"by outcome", archive.Query{From: from, To: to, Outcome: state.Rejected}, []archive.Delivery{rejected}},
 			{"by business", archive.Query{From: from, To: to, CorpNum: "1234567890"}, []archive.Delivery{otherCorp}},
-			{"by outcome and business", archive.Query{From: from, To: to, Outcome: "stored", CorpNum: "6798700433"}, []archive.Delivery{after, before}},
+			{"by outcome and business", archive.Query{From: from, To: to, Outcome: state.Stored, CorpNum: "6798700433"}, []archive.Delivery{after, before}},
 			{"limited", archive.Query{From: from, To: to, Limit: 3}, []archive.Delivery{otherCorp, rejected, after}},
 			{"empty", archive.Query{From: to.Add(time.Hour), To: to.Add(2 * time.Hour)}, nil},
 		}
@@ -224,10 +225,10 @@ func Run(t *testing.T, newArchive NewArchive) {
 		a := newArchive(t)
 		d := Accepted(ItemKey(), base)
 		second := d
-		second.Outcome = "duplicate"
+		second.Outcome = state.Duplicate
 		record(t, a, d, second)
 		got, _, err := a.Get(ctx, d.ID)
-		if err != nil || got.Outcome != "stored" {
+		if err != nil || got.Outcome != state.Stored {
 			t.Errorf("Get = %q, %v; want the first record (stored)", got.Outcome, err)
 		}
 	})

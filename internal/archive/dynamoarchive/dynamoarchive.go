@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
 // API is every DynamoDB call the recorder makes: the webhook function is
@@ -87,15 +88,15 @@ type item struct {
 	ReceivedAt string `dynamodbav:"receivedAt,omitempty"`
 	Status     int    `dynamodbav:"status,omitempty"`
 	// Outcome of an accepted delivery; Refused of a refused one.
-	Outcome   string `dynamodbav:"outcome,omitempty"`
-	Refused   string `dynamodbav:"refused,omitempty"`
-	Reason    string `dynamodbav:"reason,omitempty"`
-	ItemKey   string `dynamodbav:"itemKey,omitempty"`
-	CorpNum   string `dynamodbav:"corpNum,omitempty"`
-	MgtKey    string `dynamodbav:"mgtKey,omitempty"`
-	StateCode int    `dynamodbav:"stateCode,omitempty"`
-	EventType string `dynamodbav:"eventType,omitempty"`
-	MID       string `dynamodbav:"mid,omitempty"`
+	Outcome   state.Outcome `dynamodbav:"outcome,omitempty"`
+	Refused   state.Outcome `dynamodbav:"refused,omitempty"`
+	Reason    string        `dynamodbav:"reason,omitempty"`
+	ItemKey   string        `dynamodbav:"itemKey,omitempty"`
+	CorpNum   string        `dynamodbav:"corpNum,omitempty"`
+	MgtKey    string        `dynamodbav:"mgtKey,omitempty"`
+	StateCode int           `dynamodbav:"stateCode,omitempty"`
+	EventType string        `dynamodbav:"eventType,omitempty"`
+	MID       string        `dynamodbav:"mid,omitempty"`
 
 	SourceIP      string            `dynamodbav:"sourceIp,omitempty"`
 	RequestID     string            `dynamodbav:"requestId,omitempty"`

@@ -15,6 +15,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archivetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 )
@@ -31,7 +32,7 @@ func TestIndexesHoldOnlyWhatTheirLookupReads(t *testing.T) {
 	at := time.Date(2025, 11, 27, 5, 10, 3, 123456000, time.UTC)
 	accepted := archivetest.Accepted(archivetest.ItemKey(), at)
 	refused := archivetest.Accepted(archivetest.ItemKey(), at.Add(time.Second))
-	refused.Status, refused.Outcome = 400, archive.OutcomeRejected
+	refused.Status, refused.Outcome = 400, state.Rejected
 	for _, d := range []archive.Delivery{accepted, refused} {
 		if err := rec.Record(ctx, d); err != nil {
 			t.Fatal(err)

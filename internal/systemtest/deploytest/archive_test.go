@@ -7,9 +7,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
-	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
 // TestArchiveTableIsWhatTheArchiveWritesAndReads checks the archive table
@@ -78,8 +78,8 @@ func TestArchiveFailuresAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := filter.Properties["FilterPattern"], fmt.Sprintf(`{ $.archive = "%s" }`, webhook.ArchiveFailed); got != want {
-		t.Errorf("FilterPattern = %v, want %s (webhook.ArchiveFailed on the request line)", got, want)
+	if got, want := filter.Properties["FilterPattern"], fmt.Sprintf(`{ $.archive = "%s" }`, archive.RecordFailed); got != want {
+		t.Errorf("FilterPattern = %v, want %s (archive.RecordFailed on the request line)", got, want)
 	}
 	if r, _ := samtemplate.Ref(filter.Properties["LogGroupName"]); r != "WebhookFunctionLogs" {
 		t.Errorf("the filter reads %v, want the webhook's log group", filter.Properties["LogGroupName"])

@@ -42,13 +42,13 @@ func emitted() map[string]bool {
 		sort.Strings(dims)
 		out[strings.TrimSpace(name+" "+strings.Join(dims, " "))] = true
 	}
-	for _, o := range []state.Outcome{state.Stored, state.Duplicate, state.Stale, webhook.Rejected, webhook.Failed} {
+	for _, o := range []state.Outcome{state.Stored, state.Duplicate, state.Stale, state.Rejected, state.Failed} {
 		add(webhook.MetricDeliveries, webhook.DimensionOutcome+"="+string(o))
 	}
 	for kind, code := range webhook.ReasonCodes {
-		outcome := webhook.Rejected
+		outcome := state.Rejected
 		if status, _ := webhook.Status(&webhook.Error{Kind: kind}); status >= 500 {
-			outcome = webhook.Failed
+			outcome = state.Failed
 		}
 		add(webhook.MetricDeliveries, webhook.DimensionOutcome+"="+string(outcome), webhook.DimensionReasonCode+"="+code)
 	}
@@ -166,13 +166,13 @@ func TestDashboardPlotsOnlyMetricsTheCodeEmits(t *testing.T) {
 		}
 	}
 	var must []string
-	for _, o := range []state.Outcome{state.Stored, state.Duplicate, state.Stale, webhook.Rejected, webhook.Failed} {
+	for _, o := range []state.Outcome{state.Stored, state.Duplicate, state.Stale, state.Rejected, state.Failed} {
 		must = append(must, webhook.MetricDeliveries+" outcome="+string(o))
 	}
 	for _, kind := range []webhook.Kind{webhook.Unauthorized, webhook.Forbidden, webhook.Invalid, webhook.MethodNotAllowed, webhook.TooLarge, webhook.Unavailable, webhook.Internal} {
-		outcome := webhook.Rejected
+		outcome := state.Rejected
 		if s, _ := webhook.Status(&webhook.Error{Kind: kind}); s >= 500 {
-			outcome = webhook.Failed
+			outcome = state.Failed
 		}
 		must = append(must, fmt.Sprintf("%s outcome=%s reasonCode=%s", webhook.MetricDeliveries, outcome, webhook.ReasonCodes[kind]))
 	}
@@ -194,7 +194,7 @@ func TestObservabilityAlarmsWatchEmittedMetricsAndTellTheAlertTopic(t *testing.T
 		id     string
 		metric string // "" for an AWS metric
 	}{
-		{"RefusedDeliveriesAlarm", webhook.MetricDeliveries + " outcome=" + string(webhook.Rejected)},
+		{"RefusedDeliveriesAlarm", webhook.MetricDeliveries + " outcome=" + string(state.Rejected)},
 		{"AlertsPendingAlarm", sweeper.MetricPending},
 		{"SweeperErrorsAlarm", ""},
 		{"SlackNotifierDeadLetterAlarm", ""},
