@@ -38,7 +38,7 @@ func localInfraEnv(t *testing.T, port, dir string) []string {
 	t.Helper()
 	env := []string{"LOCAL_MOTO_PORT=" + port, "LOCAL_INFRA_DIR=" + dir, "GO=" + rietest.GoTool(t)}
 	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k != "AWS_ENDPOINT_URL" && k != "LOCAL_MOTO_HOST" {
+		if k, _, _ := strings.Cut(kv, "="); k != "AWS_ENDPOINT_URL" && k != "LOCAL_MOTO_HOST" && k != "LOCAL_MOTO_PORT" && k != "LOCAL_INFRA_DIR" {
 			env = append(env, kv)
 		}
 	}
