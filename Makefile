@@ -61,7 +61,7 @@ test: lint test-tools
 	@echo "make test: every package's tests with moto_server, the Lambda emulator, the container test and the template checks (about 3 minutes on 2 cores once Go has built everything; the first time several minutes more, and a minute to install Docker where it can)"
 	CONTAINER_TEST_OPTIONAL=1 infra/with-docker.sh infra/with-moto.sh $(GO) test -tags integration -count=1 ./...
 
-## test-container: the webhook's bootstrap in a container on Docker's bridge, as sam local runs it, every sample event checked (installs and starts dockerd as root when missing)
+## test-container: each function's bootstrap in a container on Docker's bridge, as sam local invoke runs it, every sample event checked (installs and starts dockerd as root when missing)
 test-container:
 	infra/with-docker.sh $(GO) test -tags integration -count=1 -v ./internal/systemtest/containertest/
 

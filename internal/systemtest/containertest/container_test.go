@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -43,21 +44,13 @@ type expectation struct {
 func TestSamplesAnsweredFromAContainerOnTheBridgeNetwork(t *testing.T) {
 	requireDocker(t)
 	root := modroot.Dir(t)
-	invokeParams := samconfigTable(t, filepath.Join(root, "samconfig.toml"), "default.local_invoke.parameters")
-	if _, ok := invokeParams["docker_network"]; ok {
-		t.Errorf("samconfig.toml's local_invoke sets docker_network; SAM CLI 1.86 and later ignore a host network, and the function must stay on the bridge")
-	}
-	addHosts := stringList(t, invokeParams, "add_host")
-	envFile, _ := invokeParams["env_vars"].(string)
-	if envFile == "" {
-		t.Fatal("samconfig.toml's local_invoke has no env_vars file")
-	}
+	addHosts, envFile := localInvokeSettings(t, root)
 
 	moto := startLocalInfra(t, root)
 	t.Setenv(mototest.EnvVar, moto.endpoint) // the subscriber reads the topic on the host side
 	alerts := mototest.SubscribeTo(t, moto.vars["ALERT_TOPIC_ARN"])
 
-	env := functionEnv(t, filepath.Join(root, envFile), "WebhookFunction", moto)
+	env := functionEnv(t, filepath.Join(root, envFile), "WebhookFunction", moto, nil)
 	image := buildImage(t, rietest.Build(t, "WebhookFunction"), rietest.EmulatorBinary(t))
 	c := runContainer(t, image, addHosts, env)
 
@@ -106,6 +99,23 @@ func requireDocker(t *testing.T) {
 		t.Fatalf("no Docker engine answers `docker info` (%v): run `make test-container`, which uses a running engine "+
 			"or installs docker.io and starts dockerd as root\n%s", err, lastLines(out, 5))
 	}
+}
+
+// localInvokeSettings reads what samconfig.toml gives sam local invoke: the
+// --add-host mappings and the env-vars file. The function must stay on the
+// default bridge, so no docker_network.
+func localInvokeSettings(t *testing.T, root string) (addHosts []string, envFile string) {
+	t.Helper()
+	invokeParams := samconfigTable(t, filepath.Join(root, "samconfig.toml"), "default.local_invoke.parameters")
+	if _, ok := invokeParams["docker_network"]; ok {
+		t.Errorf("samconfig.toml's local_invoke sets docker_network; SAM CLI 1.86 and later ignore a host network, and the function must stay on the bridge")
+	}
+	addHosts = stringList(t, invokeParams, "add_host")
+	envFile, _ = invokeParams["env_vars"].(string)
+	if envFile == "" {
+		t.Fatal("samconfig.toml's local_invoke has no env_vars file")
+	}
+	return addHosts, envFile
 }
 
 // localInfra is the moto_server of infra/local-infra.sh and what it printed.
@@ -163,9 +173,11 @@ func startLocalInfra(t *testing.T, root string) localInfra {
 
 // functionEnv is what SAM gives the function's container: the function's
 // variables from the env-vars file, with the file's moto port replaced by the
-// test's (the host stays host.docker.internal), the sample credential, test
-// keys, and the log format template.yaml's LoggingConfig asks for.
-func functionEnv(t *testing.T, file, function string, moto localInfra) []string {
+// test's (the host stays host.docker.internal), and likewise the port of each
+// URL variable standIns names (variable → the port its stand-in listens on), the
+// sample credential, test keys, and the log format template.yaml's
+// LoggingConfig asks for.
+func functionEnv(t *testing.T, file, function string, moto localInfra, standIns map[string]string) []string {
 	t.Helper()
 	var all map[string]map[string]string
 	readJSON(t, file, &all)
@@ -173,15 +185,19 @@ func functionEnv(t *testing.T, file, function string, moto localInfra) []string 
 	if !ok {
 		t.Fatalf("%s has no %s", file, function)
 	}
-	u, err := url.Parse(vars["AWS_ENDPOINT_URL"])
-	if err != nil || u.Hostname() != "host.docker.internal" {
-		t.Fatalf("%s: %s AWS_ENDPOINT_URL = %q, want http://host.docker.internal:PORT (the container's way to this machine)", file, function, vars["AWS_ENDPOINT_URL"])
+	ports := map[string]string{"AWS_ENDPOINT_URL": moto.port}
+	maps.Copy(ports, standIns)
+	for k, port := range ports {
+		u, err := url.Parse(vars[k])
+		if err != nil || u.Hostname() != "host.docker.internal" {
+			t.Fatalf("%s: %s %s = %q, want http://host.docker.internal:PORT/... (the container's way to this machine)", file, function, k, vars[k])
+		}
+		u.Host = u.Hostname() + ":" + port
+		vars[k] = u.String()
 	}
-	u.Host = u.Hostname() + ":" + moto.port
-	vars["AWS_ENDPOINT_URL"] = u.String()
-	for _, k := range []string{"STATE_TABLE", "ARCHIVE_TABLE", "ALERT_TOPIC_ARN"} {
-		if vars[k] != moto.vars[k] {
-			t.Fatalf("%s: %s %s = %q, make local-infra made %q", file, function, k, vars[k], moto.vars[k])
+	for _, k := range []string{"STATE_TABLE", "ARCHIVE_TABLE", "ALERT_TOPIC_ARN", "EVENT_BUS_NAME"} {
+		if v, ok := vars[k]; ok && v != moto.vars[k] {
+			t.Fatalf("%s: %s %s = %q, make local-infra made %q", file, function, k, v, moto.vars[k])
 		}
 	}
 	env := []string{"AWS_REGION=" + moto.vars["AWS_REGION"], "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_LAMBDA_LOG_FORMAT=JSON"}
@@ -237,10 +253,12 @@ func runContainer(t *testing.T, image string, addHosts, env []string) *container
 	})
 	hostPort := strings.TrimSpace(strings.SplitN(docker(t, "port", c.name, "8080/tcp"), "\n", 2)[0])
 	c.url = "http://" + hostPort + "/2015-03-31/functions/function/invocations"
-	// The emulator answers a GET without invoking the function once it listens.
+	// Once it listens, the emulator answers any path but the invocations one
+	// with 404, without invoking the function: each test's invocations are the
+	// only ones. (Before, Docker's port proxy accepts and closes the connection.)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(c.url)
+		resp, err := http.Get("http://" + hostPort + "/")
 		if err == nil {
 			resp.Body.Close()
 			return c
@@ -256,6 +274,21 @@ func runContainer(t *testing.T, image string, addHosts, env []string) *container
 // API Gateway response.
 func (c *container) invoke(t *testing.T, event []byte) (int, string) {
 	t.Helper()
+	raw := c.invokeRaw(t, event)
+	var out struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("invoke: the function's response is not an API Gateway response: %v: %s", err, raw)
+	}
+	return out.StatusCode, out.Body
+}
+
+// invokeRaw sends one event and returns the function's response as the
+// emulator gives it (for a function that failed, its errorType and errorMessage).
+func (c *container) invokeRaw(t *testing.T, event []byte) []byte {
+	t.Helper()
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(c.url, "application/json", bytes.NewReader(event))
 	if err != nil {
 		t.Fatalf("invoke: %v", err)
@@ -265,14 +298,7 @@ func (c *container) invoke(t *testing.T, event []byte) (int, string) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("invoke: emulator answered %s (%v): %s", resp.Status, err, raw)
 	}
-	var out struct {
-		StatusCode int    `json:"statusCode"`
-		Body       string `json:"body"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("invoke: the function's response is not an API Gateway response: %v: %s", err, raw)
-	}
-	return out.StatusCode, out.Body
+	return raw
 }
 
 // logs returns the container's output lines so far.
@@ -294,17 +320,24 @@ func (c *container) logs(t *testing.T) []string {
 // requestLog waits for the function's one JSON "request" line after line mark.
 func (c *container) requestLog(t *testing.T, mark int) map[string]any {
 	t.Helper()
+	return c.logLine(t, mark, "request")
+}
+
+// logLine waits for the function's first JSON line with the given message
+// after line mark.
+func (c *container) logLine(t *testing.T, mark int, message string) map[string]any {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		lines := c.logs(t)
 		for _, line := range lines[min(mark, len(lines)):] {
 			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "request" {
+			if json.Unmarshal([]byte(line), &m) == nil && m["message"] == message {
 				return m
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no JSON request log line within 10 s; output since the invocation:\n%s", strings.Join(lines[min(mark, len(lines)):], "\n"))
+			t.Fatalf("no JSON %q log line within 10 s; output since the invocation:\n%s", message, strings.Join(lines[min(mark, len(lines)):], "\n"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
