@@ -131,17 +131,7 @@ type localInfra struct {
 func startLocalInfra(t *testing.T, root string) localInfra {
 	t.Helper()
 	port := freePort(t)
-	env := []string{"LOCAL_MOTO_PORT=" + port, "LOCAL_INFRA_DIR=" + t.TempDir(), "GO=" + rietest.GoTool(t)}
-	for _, kv := range os.Environ() {
-		// make test's own moto (infra/with-moto.sh) is not the one under test.
-		// Nor is the caller's own local infrastructure (LOCAL_MOTO_PORT, LOCAL_INFRA_DIR):
-		// the test starts a moto of its own on a free port.
-		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "AWS_ENDPOINT_URL", mototest.EnvVar, "LOCAL_MOTO_HOST", "LOCAL_MOTO_PORT", "LOCAL_INFRA_DIR":
-		default:
-			env = append(env, kv)
-		}
-	}
+	env := mototest.LocalInfraEnv(port, t.TempDir(), "GO="+rietest.GoTool(t))
 	script := func(args ...string) (string, error) {
 		cmd := exec.Command("infra/local-infra.sh", args...)
 		cmd.Dir, cmd.Env = root, env

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
+	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
@@ -36,13 +37,7 @@ func localInfraScript(t *testing.T, port, dir string, args ...string) (stdout, s
 
 func localInfraEnv(t *testing.T, port, dir string) []string {
 	t.Helper()
-	env := []string{"LOCAL_MOTO_PORT=" + port, "LOCAL_INFRA_DIR=" + dir, "GO=" + rietest.GoTool(t)}
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); k != "AWS_ENDPOINT_URL" && k != "LOCAL_MOTO_HOST" && k != "LOCAL_MOTO_PORT" && k != "LOCAL_INFRA_DIR" {
-			env = append(env, kv)
-		}
-	}
-	return env
+	return mototest.LocalInfraEnv(port, dir, "GO="+rietest.GoTool(t))
 }
 
 // TestLocalInfraLeavesAPortItDidNotStartAlone: something already listening on

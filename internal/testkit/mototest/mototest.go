@@ -174,3 +174,21 @@ func (s *Subscriber) Drain(tb testing.TB) []Envelope {
 		}
 	}
 }
+
+// LocalInfraEnv is the environment for running infra/local-infra.sh (make
+// local-infra) in a test: a moto_server of the test's own on port, its files
+// in dir, plus extra, and this process's environment less what would point
+// the script elsewhere: make test's moto (AWS_ENDPOINT_URL, EnvVar) and the
+// caller's own local infrastructure (LOCAL_MOTO_PORT, LOCAL_INFRA_DIR,
+// LOCAL_MOTO_HOST).
+func LocalInfraEnv(port, dir string, extra ...string) []string {
+	env := append([]string{"LOCAL_MOTO_PORT=" + port, "LOCAL_INFRA_DIR=" + dir}, extra...)
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "AWS_ENDPOINT_URL", EnvVar, "LOCAL_MOTO_HOST", "LOCAL_MOTO_PORT", "LOCAL_INFRA_DIR":
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
+}
