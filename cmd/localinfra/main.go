@@ -1,11 +1,13 @@
 // Command localinfra creates template.yaml's DynamoDB tables (with their
-// global secondary indexes and streams), SNS topics and EventBridge buses in
-// an AWS emulator and prints the webhook function's and the state-change
-// forwarder's environment variables that name them, as KEY='value' lines a
-// shell can eval:
+// global secondary indexes and streams), SNS topics, EventBridge buses and
+// the webhook's log group (the delivery archive) in an AWS emulator and
+// prints the webhook function's and the state-change forwarder's
+// environment variables that name them, and ARCHIVE_LOG_GROUP, as
+// KEY='value' lines a shell can eval:
 //
 //	AWS_ENDPOINT_URL=http://127.0.0.1:5000 go run ./cmd/localinfra
 //	ALERT_TOPIC_ARN='arn:aws:sns:ap-northeast-2:123456789012:popbill-webhook-local-AlertTopic'
+//	ARCHIVE_LOG_GROUP='popbill-webhook-local-WebhookFunctionLogs'
 //	EVENT_BUS_NAME='popbill-webhook-local-EventBus'
 //	STATE_TABLE='popbill-webhook-local-StateTable'
 //
@@ -25,6 +27,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -74,8 +77,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := forwarderEnv(ctx, tmpl, st, *stack, cfg, env); err != nil {
 		return err
 	}
+	// After the functions' environments: the group is the archive of the
+	// programs that are not the Lambda (ARCHIVE_LOG_GROUP), not an alert's link.
+	group, err := st.ProvisionLogGroup(ctx, tmpl, "WebhookFunction", *stack, cloudwatchlogs.NewFromConfig(cfg))
+	if err != nil {
+		return err
+	}
+	env[archiveLogGroup] = group
 	return localinfra.WriteEnv(stdout, env)
 }
+
+// archiveLogGroup is the variable naming the delivery archive's log group
+// (config.ArchiveLogGroup) for the local server and the cashbill tool.
+const archiveLogGroup = "ARCHIVE_LOG_GROUP"
 
 // forwarderEnv creates the template's event bus and adds the state-change
 // forwarder's variables (EVENT_BUS_NAME) to env.

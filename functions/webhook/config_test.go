@@ -20,7 +20,6 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
 )
 
@@ -30,7 +29,7 @@ import (
 func TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration(t *testing.T) {
 	bootstrap := rietest.Build(t, "WebhookFunction")
 	base := map[string]string{
-		"STATE_TABLE": "t", "ALERT_TOPIC_ARN": "arn:aws:sns:ap-northeast-2:123456789012:a", "ARCHIVE_TABLE": "d",
+		"STATE_TABLE": "t", "ALERT_TOPIC_ARN": "arn:aws:sns:ap-northeast-2:123456789012:a",
 		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:secret-value",
 		"AWS_REGION": mototest.Region, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_LAMBDA_LOG_FORMAT": "JSON",
@@ -48,8 +47,6 @@ func TestBootstrapFailsClosedOnMissingOrInconsistentConfiguration(t *testing.T) 
 		{"credential set twice", map[string]string{"AUTH_CREDENTIAL_PARAM": "/x"}, "AUTH_CREDENTIAL_PARAM"},
 		{"none with a credential", map[string]string{"AUTH_MODE": "none"}, "AUTH_MODE"},
 		{"bad allowlist", map[string]string{"ALLOWED_SOURCE_IPS": "popbill.com"}, "ALLOWED_SOURCE_IPS"},
-		{"no archive table", map[string]string{"ARCHIVE_TABLE": ""}, "ARCHIVE_TABLE"},
-		{"bad archive retention", map[string]string{"ARCHIVE_RETENTION_DAYS": "90d"}, "ARCHIVE_RETENTION_DAYS"},
 		{"an AWS metrics namespace", map[string]string{"METRICS_NAMESPACE": "AWS/Lambda"}, "METRICS_NAMESPACE"},
 	}
 	for _, tc := range cases {
@@ -96,7 +93,7 @@ func TestBootstrapReadsTheCredentialFromSSM(t *testing.T) {
 	_, table := mototest.Table(t, dynamostore.KeyAttribute)
 	sub := mototest.Topic(t)
 	em := rietest.Start(t, rietest.Build(t, "WebhookFunction"), []string{
-		"STATE_TABLE=" + table, "ALERT_TOPIC_ARN=" + sub.TopicARN, "ARCHIVE_TABLE=" + motostack.New(t).Refs["ArchiveTable"],
+		"STATE_TABLE=" + table, "ALERT_TOPIC_ARN=" + sub.TopicARN,
 		"AUTH_MODE=basic", "AUTH_CREDENTIAL_PARAM=" + param,
 		"AWS_ENDPOINT_URL=" + mototest.Endpoint(t), "AWS_REGION=" + mototest.Region,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_LAMBDA_LOG_FORMAT=JSON",

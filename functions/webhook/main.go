@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
@@ -47,15 +46,12 @@ func main() {
 	if warning != "" {
 		log.Warn(warning)
 	}
-	archiveTable, retention, err := config.ReadArchive(os.Getenv)
-	if err != nil {
-		fatal("configuration", err)
-	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	store := dynamostore.New(db, pub.Table)
 	out := outbox.New(store, snsalert.New(sns.NewFromConfig(awsCfg), pub.Topic), store, pub.Outbox)
 	opts := []webhook.Option{
-		webhook.WithArchive(dynamoarchive.NewRecorder(db, archiveTable), retention),
+		// The request line is the delivery archive, in the function's log group.
+		webhook.WithRequestLineArchive(),
 		webhook.WithMetrics(pub.Observability.Namespace),
 	}
 	if table := config.ReadBusinessTokenTable(os.Getenv); table != "" {

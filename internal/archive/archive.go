@@ -5,8 +5,9 @@
 // that is known. It is what an operator reads to answer "what happened to
 // cashbill X?" and what a refused delivery is replayed from after a fix.
 //
-// Adapters: dynamoarchive (production) and boltarchive (the local server's
-// bbolt file). Both pass the contract in archivetest.
+// Adapters: logarchive (production: the webhook's request line in CloudWatch
+// Logs) and boltarchive (the local server's bbolt file). Both pass the
+// contract in archivetest.
 package archive
 
 import (
@@ -77,8 +78,15 @@ type Delivery struct {
 func Refused(outcome state.Outcome) bool { return outcome == state.Rejected || outcome == state.Failed }
 
 // Replayable reports whether the whole request is kept (a resend record
-// keeps no request).
-func (d Delivery) Replayable() bool { return !d.Truncated && d.Outcome != state.Resent }
+// keeps no request, nor does logarchive an applied delivery's).
+func (d Delivery) Replayable() bool {
+	return !d.Truncated && d.Outcome != state.Resent && len(d.Body) == d.BodySize
+}
+
+// RequestKept reports whether the archive kept any of d's request: the
+// production archive keeps none of an applied delivery's (its content is
+// in the state table), only its size.
+func (d Delivery) RequestKept() bool { return d.BodySize == 0 || len(d.Body) > 0 }
 
 // Recording is what became of a delivery's record: the webhook logs it as
 // its request line's archive field (the template's metric filter counts

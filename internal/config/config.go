@@ -45,8 +45,11 @@ const (
 	AllowedCorpNums         = "ALLOWED_CORPNUMS"
 	AllowedSourceIPs        = "ALLOWED_SOURCE_IPS"
 	CheckCorpNumChecksum    = "CHECK_CORPNUM_CHECKSUM"
-	ArchiveTable            = "ARCHIVE_TABLE"
 	ArchiveRetentionDays    = "ARCHIVE_RETENTION_DAYS"
+	// ArchiveLogGroup is the delivery archive's log group for the programs
+	// that are not the Lambda (the local server on DynamoDB, the cashbill
+	// tool without --stack); the Lambda's archive is its own log group.
+	ArchiveLogGroup = "ARCHIVE_LOG_GROUP"
 )
 
 // Variables is every setting the webhook function reads: its own, then
@@ -64,23 +67,11 @@ var webhookVariables = []Variable{
 	{Name: AllowedCorpNums, Doc: "Optional comma-separated business numbers (10 digits). Events for any other business are refused with 403 and not stored."},
 	{Name: AllowedSourceIPs, Doc: "Optional comma-separated IP addresses or CIDR blocks; other callers get 403. POPBiLL publishes 54.180.62.221 and 13.124.72.158."},
 	{Name: CheckCorpNumChecksum, Doc: "`true` refuses business numbers whose NTS check digit is wrong (vendor examples such as 1234567890 fail it). Default `false`."},
-	{Name: ArchiveTable, Doc: "Required. DynamoDB table recording every delivery, accepted or refused (partition key id; package dynamoarchive)."},
-	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the archive (its TTL), 1 to 3650. Default 90."},
 	ObservabilityVariables[0], ObservabilityVariables[1],
 }
 
 // DefaultArchiveRetentionDays is ARCHIVE_RETENTION_DAYS when it is not set.
 const DefaultArchiveRetentionDays = 90
-
-// ReadArchive reads the archive's settings: its table (required) and how
-// long a delivery is kept.
-func ReadArchive(getenv func(string) string) (table string, retention time.Duration, err error) {
-	if table, err = Required(getenv, ArchiveTable); err != nil {
-		return "", 0, err
-	}
-	retention, err = ReadArchiveRetention(getenv)
-	return table, retention, err
-}
 
 // ReadArchiveRetention reads ARCHIVE_RETENTION_DAYS.
 func ReadArchiveRetention(getenv func(string) string) (time.Duration, error) {

@@ -85,6 +85,8 @@ const SweepInterval = "SWEEP_INTERVAL"
 // LocalServerVariables are the settings only the local server reads.
 var LocalServerVariables = []Variable{
 	{Name: SweepInterval, Doc: "How often `make run` runs the sweeper and watchdog on its own store (a Go duration). Default `30s`; `0` turns it off.", LocalOnly: true},
+	{Name: ArchiveRetentionDays, Doc: "Days a delivery stays in the delivery archive, 1 to 3650. Default 90. `make run`'s bbolt file drops older ones; the `cashbill` tool looks that far back in a log group (with `--stack`, the stack's `ArchiveRetentionDays`).", LocalOnly: true},
+	{Name: ArchiveLogGroup, Doc: "With `STORE=dynamodb`, the CloudWatch Logs group the local server archives deliveries into (`make run-moto`: the one `make local-infra` creates); the `cashbill` tool reads it without `--stack`.", LocalOnly: true},
 }
 
 // DefaultSweepInterval is the local server's sweep period.

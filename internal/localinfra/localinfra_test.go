@@ -71,7 +71,7 @@ func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {
 	if err := WriteEnv(&buf, env); err != nil {
 		t.Fatal(err)
 	}
-	want := "ALERT_TOPIC_ARN='" + st.Refs["AlertTopic"] + "'\nARCHIVE_TABLE='" + st.Refs["ArchiveTable"] +
+	want := "ALERT_TOPIC_ARN='" + st.Refs["AlertTopic"] +
 		"'\nBUSINESS_TOKEN_TABLE='" + st.Refs["BusinessTokenTable"] + "'\nSTATE_TABLE='" + st.Refs["StateTable"] + "'\n"
 	if buf.String() != want {
 		t.Errorf("environment:\n%s\nwant:\n%s", buf.String(), want)

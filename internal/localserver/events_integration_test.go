@@ -41,13 +41,14 @@ func TestMakeRunMotoPutsTheWalkthroughOnTheBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	consumer := eventstest.Consumer(t, st.Refs["EventBus"])
+	_, group := mototest.LogGroup(t)
 	t.Setenv("AWS_ENDPOINT_URL", mototest.Endpoint(t))
 	t.Setenv("AWS_REGION", mototest.Region)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	srv, stop := serve(t, map[string]string{
 		"AUTH_MODE": "basic", "AUTH_CREDENTIAL": "popbill:local-secret",
-		"STORE": "dynamodb", "STATE_TABLE": st.Refs["StateTable"], "ARCHIVE_TABLE": st.Refs["ArchiveTable"],
+		"STORE": "dynamodb", "STATE_TABLE": st.Refs["StateTable"], "ARCHIVE_LOG_GROUP": group,
 		"ALERTS": "sns", "ALERT_TOPIC_ARN": st.Refs["AlertTopic"], "EVENT_BUS_NAME": st.Refs["EventBus"],
 	})
 	walkthrough(t, srv)

@@ -4,8 +4,9 @@
 //
 // By default it keeps state and the delivery archive in an embedded bbolt
 // file and prints alerts; with STORE=dynamodb and ALERTS=sns it uses DynamoDB
-// (STATE_TABLE, ARCHIVE_TABLE) and SNS instead (a real account, or
-// moto_server through AWS_ENDPOINT_URL). GET /items/{itemKey}
+// (STATE_TABLE), CloudWatch Logs for the archive (ARCHIVE_LOG_GROUP, package
+// logarchive) and SNS instead (a real account, or moto_server through
+// AWS_ENDPOINT_URL). GET /items/{itemKey}
 // shows what is stored for a cashbill. Every SWEEP_INTERVAL (default 30s) it
 // runs the sweeper and the overdue-result watchdog on its store, as
 // SweeperFunction does in AWS every 5 minutes (sweep.go). Each stored
@@ -27,6 +28,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -35,7 +37,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/boltarchive"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/httpapi"
@@ -170,7 +172,8 @@ func New(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 }
 
 // openStore opens the store STORE names and the delivery archive beside it
-// (the same bbolt file, or ARCHIVE_TABLE); the returned func closes them.
+// (the same bbolt file, or the log group ARCHIVE_LOG_GROUP); the returned
+// func closes them.
 func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (state.Store, state.Reader, archive.Recorder, func(), error) {
 	switch getenv("STORE") {
 	case "", "bolt":
@@ -191,16 +194,20 @@ func openStore(getenv func(string) string, awsCfg aws.Config, log *slog.Logger) 
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		archiveTable, err := config.Required(getenv, config.ArchiveTable)
+		group, err := config.Required(getenv, config.ArchiveLogGroup)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
 		client := dynamodb.NewFromConfig(awsCfg)
-		log.Info("state store and delivery archive: DynamoDB", "table", table, "archiveTable", archiveTable)
-		return dynamostore.NewQueues(client, client, table), dynamostore.NewReader(client, table), dynamoarchive.NewRecorder(client, archiveTable), func() {}, nil
+		rec := logarchive.NewRecorder(cloudwatchlogs.NewFromConfig(awsCfg), group, LogStream)
+		log.Info("state store: DynamoDB; delivery archive: CloudWatch Logs", "table", table, "archiveLogGroup", group, "logStream", LogStream)
+		return dynamostore.NewQueues(client, client, table), dynamostore.NewReader(client, table), rec, func() {}, nil
 	}
 	return nil, nil, nil, nil, errors.New("STORE must be bolt or dynamodb")
 }
+
+// LogStream is the stream of ARCHIVE_LOG_GROUP the local server archives into.
+const LogStream = "localserver"
 
 // alertSink is the publisher ALERTS names.
 func alertSink(getenv func(string) string, awsCfg aws.Config, stdout io.Writer) (alert.Publisher, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	bolt "go.etcd.io/bbolt"
@@ -20,7 +21,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/boltarchive"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
@@ -31,12 +32,12 @@ import (
 // DefaultLocalFile is the store of make run.
 const DefaultLocalFile = ".local/state.db"
 
-// Target is where the tool reads: the local file, or DynamoDB tables named
-// directly or by a stack's outputs.
+// Target is where the tool reads: the local file, or the DynamoDB table
+// and the archive's log group named directly or by a stack's outputs.
 type Target struct {
-	Local                           localFlag
-	Stack                           string
-	StateTable, ArchiveTable, Topic string
+	Local                              localFlag
+	Stack                              string
+	StateTable, ArchiveLogGroup, Topic string
 }
 
 // localFlag is --local or --local=PATH.
@@ -60,7 +61,7 @@ func (t *Target) register(fs *flag.FlagSet) {
 	fs.Var(&t.Local, "local", "read the bbolt file of make run: --local or --local=PATH (default "+DefaultLocalFile+")")
 	fs.StringVar(&t.Stack, "stack", "", "read the deployed stack NAME (its outputs name the tables)")
 	fs.StringVar(&t.StateTable, "state-table", "", "the state table (default $STATE_TABLE)")
-	fs.StringVar(&t.ArchiveTable, "archive-table", "", "the archive table (default $ARCHIVE_TABLE)")
+	fs.StringVar(&t.ArchiveLogGroup, "archive-log-group", "", "the delivery archive's log group (default $ARCHIVE_LOG_GROUP)")
 	fs.StringVar(&t.Topic, "topic", "", "the alert topic, for replays that publish (default $ALERT_TOPIC_ARN)")
 }
 
@@ -97,10 +98,10 @@ func Open(ctx context.Context, t Target, write bool) (*Backend, error) {
 func open(ctx context.Context, t Target, write bool, getenv func(string) string) (*Backend, error) {
 	if t.Stack == "" && !t.Local.set {
 		t.StateTable = or(t.StateTable, getenv(config.StateTable))
-		t.ArchiveTable = or(t.ArchiveTable, getenv(config.ArchiveTable))
+		t.ArchiveLogGroup = or(t.ArchiveLogGroup, getenv(config.ArchiveLogGroup))
 		t.Topic = or(t.Topic, getenv(config.AlertTopicARN))
 	}
-	if t.Stack == "" && t.ArchiveTable == "" {
+	if t.Stack == "" && t.ArchiveLogGroup == "" {
 		path := DefaultLocalFile
 		if t.Local.set {
 			path = t.Local.path
@@ -117,7 +118,7 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 		if err != nil {
 			return nil, err
 		}
-		t.StateTable, t.ArchiveTable, t.Topic = d.StateTable, d.ArchiveTable, d.Topic
+		t.StateTable, t.ArchiveLogGroup, t.Topic = d.StateTable, d.ArchiveLogGroup, d.Topic
 		settings = func(name string) string { return d.Settings[name] }
 	}
 	// The logs link's region is the deployment's, as Lambda sets it.
@@ -139,11 +140,12 @@ func open(ctx context.Context, t Target, write bool, getenv func(string) string)
 		return nil, badSetting(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
+	logs := cloudwatchlogs.NewFromConfig(cfg)
 	queues := dynamostore.NewQueues(db, db, t.StateTable)
 	b := &Backend{
-		State: dynamostore.NewReader(db, t.StateTable), Archive: dynamoarchive.NewReader(db, t.ArchiveTable),
+		State: dynamostore.NewReader(db, t.StateTable), Archive: logarchive.NewReader(logs, t.ArchiveLogGroup, retention),
 		Queues: queues, Storms: queues, Outbox: alerts,
-		Store: dynamostore.New(db, t.StateTable), Recorder: dynamoarchive.NewRecorder(db, t.ArchiveTable),
+		Store: dynamostore.New(db, t.StateTable), Recorder: logarchive.NewRecorder(logs, t.ArchiveLogGroup, logarchive.ToolStream),
 		Retention: retention, Getenv: settings, Close: func() {},
 	}
 	if t.Topic != "" {

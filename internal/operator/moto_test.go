@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest/motostack"
@@ -21,12 +21,13 @@ func motoSite(t *testing.T) site {
 	cfg := mototest.Config(t)
 	st := motostack.New(t)
 	db := dynamodb.NewFromConfig(cfg)
-	table, arch, topic := st.Refs["StateTable"], st.Refs["ArchiveTable"], st.Refs["AlertTopic"]
+	table, topic := st.Refs["StateTable"], st.Refs["AlertTopic"]
+	logs, group := mototest.LogGroup(t)
 	q := dynamostore.NewQueues(db, db, table)
 	return site{
-		store: q, queues: q, rec: dynamoarchive.NewRecorder(db, arch),
+		store: q, queues: q, rec: logarchive.NewRecorder(logs, group, "webhook-stand-in"),
 		alerts: snsalert.New(sns.NewFromConfig(cfg), topic), done: func() {},
-		flags: []string{"--state-table", table, "--archive-table", arch, "--topic", topic},
+		flags: []string{"--state-table", table, "--archive-log-group", group, "--topic", topic},
 	}
 }
 

@@ -130,8 +130,9 @@ Commands:`)
 Where it reads (every command):
   --local[=PATH]   the bbolt file of make run (default .local/state.db; the default target).
                    make run holds the file: stop it first (exit code 4 says it is held).
-  --stack NAME     a deployed stack: its tables and topic from its outputs (SDK default credentials)
-  --state-table, --archive-table, --topic   name them directly (or STATE_TABLE, ARCHIVE_TABLE,
+  --stack NAME     a deployed stack: its tables, topic and the webhook's log group (the delivery
+                   archive) from its outputs (SDK default credentials)
+  --state-table, --archive-log-group, --topic   name them directly (or STATE_TABLE, ARCHIVE_LOG_GROUP,
                    ALERT_TOPIC_ARN, as in .local/infra.env of make run-moto)
 
 Output: aligned tables with KST times; --json for scripts.

@@ -125,6 +125,8 @@ as a new delivery that names the one it replays. An NTS failure it stores is ale
 		switch {
 		case d.Outcome == state.Resent:
 			r.Skipped = "it records an alert resent by an operator, not a delivery"
+		case !d.RequestKept():
+			r.Skipped = "it was applied, and the archive keeps no request of an applied delivery: its state is in the state table"
 		case !d.Replayable():
 			r.Skipped = "only the first KiB of its body was kept"
 		case !d.Authenticated && !anyAuth:

@@ -10,12 +10,13 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 )
 
-// Deployment is what --stack finds: the tables and topic (the stack's
-// outputs) and the settings the replayed handler's rules and the outbox read
-// (its parameters, and the webhook's log group, which alerts link to).
+// Deployment is what --stack finds: the table, the topic and the webhook's
+// log group, which is the delivery archive (the stack's outputs), and the
+// settings the replayed handler's rules and the outbox read (its
+// parameters, and the log group, which alerts link to).
 type Deployment struct {
-	StateTable, ArchiveTable, Topic string
-	Settings                        map[string]string
+	StateTable, ArchiveLogGroup, Topic string
+	Settings                           map[string]string
 }
 
 // The stack's outputs and the parameters that become settings.
@@ -31,7 +32,8 @@ var stackSettings = map[string]string{
 	"AlertStormWindow":     config.AlertStormWindow,
 }
 
-// logGroupOutput is the output naming the webhook's log group (ALERT_LOG_GROUP).
+// logGroupOutput is the output naming the webhook's log group: the delivery
+// archive, and ALERT_LOG_GROUP.
 const logGroupOutput = "WebhookLogGroupName"
 
 // resolveStack reads stack name's outputs and parameters. Its errors are
@@ -48,10 +50,10 @@ func resolveStack(ctx context.Context, api CloudFormationAPI, name string) (Depl
 	case err != nil:
 		return Deployment{}, exit(ExitFailed, "stack %s: %s", name, awsCause(err))
 	}
-	d := Deployment{StateTable: out["StateTableName"], ArchiveTable: out["ArchiveTableName"], Topic: out["AlertTopicArn"],
+	d := Deployment{StateTable: out["StateTableName"], ArchiveLogGroup: out[logGroupOutput], Topic: out["AlertTopicArn"],
 		Settings: map[string]string{}}
-	if d.ArchiveTable == "" {
-		return Deployment{}, exit(ExitFailed, "stack %s has no ArchiveTableName output: deploy a version with the delivery archive", name)
+	if d.ArchiveLogGroup == "" {
+		return Deployment{}, exit(ExitFailed, "stack %s has no %s output: deploy a version whose webhook logs to its own log group", name, logGroupOutput)
 	}
 	if d.StateTable == "" {
 		return Deployment{}, exit(ExitFailed, "stack %s has no StateTableName output: is it this receiver's stack?", name)
@@ -61,8 +63,6 @@ func resolveStack(ctx context.Context, api CloudFormationAPI, name string) (Depl
 			d.Settings[setting] = v
 		}
 	}
-	if g := out[logGroupOutput]; g != "" {
-		d.Settings[config.AlertLogGroup] = g
-	}
+	d.Settings[config.AlertLogGroup] = d.ArchiveLogGroup
 	return d, nil
 }

@@ -36,7 +36,7 @@ func stack(outputs, params map[string]string) cfntypes.Stack {
 
 func TestStackResolution(t *testing.T) {
 	outputs := map[string]string{
-		"StateTableName": "popbill-state", "ArchiveTableName": "popbill-archive",
+		"StateTableName": "popbill-state", "WebhookLogGroupName": "/aws/lambda/popbill-webhook",
 		"AlertTopicArn": "arn:aws:sns:ap-northeast-2:123456789012:popbill-alerts", "WebhookUrl": "https://x/pbconnect",
 	}
 	params := map[string]string{
@@ -74,11 +74,12 @@ func TestStackResolution(t *testing.T) {
 	}{
 		{name: "outputs name the tables and topic, parameters the allowlists and retention",
 			api: found(stack(outputs, params)),
-			want: Deployment{StateTable: "popbill-state", ArchiveTable: "popbill-archive", Topic: outputs["AlertTopicArn"],
+			want: Deployment{StateTable: "popbill-state", ArchiveLogGroup: "/aws/lambda/popbill-webhook", Topic: outputs["AlertTopicArn"],
 				Settings: map[string]string{config.AllowedSourceIPs: params["AllowedSourceIps"], config.AllowedCorpNums: "6798700433",
-					config.CheckCorpNumChecksum: "true", config.ArchiveRetentionDays: "30", config.EnvironmentName: "prod"}}},
-		{name: "a stack without the archive says to deploy a newer version",
-			api: found(stack(without(outputs, "ArchiveTableName"), params)), wantCode: ExitFailed, wantMsg: "ArchiveTableName"},
+					config.CheckCorpNumChecksum: "true", config.ArchiveRetentionDays: "30", config.EnvironmentName: "prod",
+					config.AlertLogGroup: "/aws/lambda/popbill-webhook"}}},
+		{name: "a stack without the webhook's log group (the archive) says to deploy a newer version",
+			api: found(stack(without(outputs, "WebhookLogGroupName"), params)), wantCode: ExitFailed, wantMsg: "WebhookLogGroupName"},
 		{name: "a stack without the state table output is not taken for a usage error",
 			api: found(stack(without(outputs, "StateTableName"), params)), wantCode: ExitFailed, wantMsg: "StateTableName"},
 		{name: "no such stack is not found, in plain words",
@@ -96,7 +97,7 @@ func TestStackResolution(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.StateTable != c.want.StateTable || got.ArchiveTable != c.want.ArchiveTable || got.Topic != c.want.Topic {
+				if got.StateTable != c.want.StateTable || got.ArchiveLogGroup != c.want.ArchiveLogGroup || got.Topic != c.want.Topic {
 					t.Errorf("tables and topic = %+v, want %+v", got, c.want)
 				}
 				for k, v := range c.want.Settings {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 )
 
@@ -38,15 +39,34 @@ func WithArchive(rec archive.Recorder, retention time.Duration) Option {
 	return func(h *Handler) { h.archive, h.retention = rec, retention }
 }
 
-// record archives the delivery once its answer is decided. A failure is
-// never the caller's: it is counted on the request line (archive=failed,
-// archiveCause) and the answer stands.
+// WithRequestLineArchive makes every request line its delivery's archive
+// record (package logarchive): the line carries the archive's fields, and
+// the request itself when the delivery was refused. No call is made: the
+// line's log group is the archive.
+func WithRequestLineArchive() Option {
+	return func(h *Handler) { h.lineArchive = true }
+}
+
+// record archives the delivery once its answer is decided: on the request
+// line, and in the recorder. A recorder's failure is never the caller's: it
+// is counted on the request line (archive=failed, archiveCause) and the
+// answer stands.
 func (h *Handler) record(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *invocation, received time.Time, status int, body string) {
-	if h.archive == nil {
+	if h.archive == nil && !h.lineArchive {
 		return
 	}
 	d := h.delivery(ctx, req, r, received, status, body)
 	r.deliveryID = d.ID
+	if h.lineArchive {
+		r.archived = logarchive.Attrs(d)
+		// The cashbill a refused body names, for lookups by cashbill.
+		if r.itemKey == "" {
+			r.itemKey = d.ItemKey
+		}
+	}
+	if h.archive == nil {
+		return
+	}
 	write, cancel := followUp(ctx, r.followUpBy)
 	defer cancel()
 	if err := h.archive.Record(write, d); err != nil {
@@ -57,8 +77,8 @@ func (h *Handler) record(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPRequest, r *invocation, received time.Time, status int, body string) archive.Delivery {
-	// The ID carries the receive time to the microsecond: a record whose
-	// time is its ID's stores it once (dynamoarchive).
+	// The ID carries the receive time to the microsecond, so a record need
+	// not keep it apart (logarchive keeps none).
 	received = received.Truncate(time.Microsecond)
 	header := headers(req.Headers)
 	d := archive.Delivery{

@@ -26,8 +26,9 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/webhook"
 )
 
-// archiveSets are the archive adapters the archive spec runs on; the
-// integration tag adds DynamoDB (archive_integration_test.go).
+// archiveSets are the archive adapters the archive spec runs on with a
+// recorder (the local server's); the production archive, the request line,
+// has its own tests (archive_line_test.go, archive_integration_test.go).
 var archiveSets = map[string]func(t *testing.T) archivetest.Adapter{
 	"bbolt": func(t *testing.T) archivetest.Adapter {
 		s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.NotDurable())

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/emf"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
@@ -39,11 +38,10 @@ const (
 	CallClaim   = "claim"
 	CallPublish = "publish"
 	CallMark    = "mark"
-	CallArchive = "archive"
 )
 
 // Calls are the timed calls, in the order a 305 makes them.
-var Calls = []string{CallApply, CallClaim, CallPublish, CallMark, CallArchive}
+var Calls = []string{CallApply, CallClaim, CallPublish, CallMark}
 
 // CallMetric is the metric of call's latency, e.g. applyMs.
 func CallMetric(call string) string { return call + "Ms" }
@@ -89,9 +87,6 @@ func (h *Handler) instrument() {
 	h.store = timedStore{h.store}
 	h.outbox = h.outbox.Wrap(func(s outbox.Slots) outbox.Slots { return timedSlots{s} },
 		func(p alert.Publisher) alert.Publisher { return timedPublisher{p} })
-	if h.archive != nil {
-		h.archive = timedRecorder{h.archive}
-	}
 }
 
 // callTimes are one request's AWS call latencies, by call.
@@ -143,13 +138,6 @@ type timedPublisher struct{ alert.Publisher }
 func (p timedPublisher) Publish(ctx context.Context, f alert.Failure) (string, error) {
 	defer timeCall(ctx, CallPublish)()
 	return p.Publisher.Publish(ctx, f)
-}
-
-type timedRecorder struct{ archive.Recorder }
-
-func (a timedRecorder) Record(ctx context.Context, d archive.Delivery) error {
-	defer timeCall(ctx, CallArchive)()
-	return a.Recorder.Record(ctx, d)
 }
 
 // metricAttrs are the request line's EMF members: the directives, the

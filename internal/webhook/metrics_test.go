@@ -17,7 +17,6 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
@@ -28,7 +27,8 @@ import (
 const testNamespace = "PopbillWebhookTest"
 
 // metered is a handler with metrics on, on the embedded store, a console
-// publisher and an archive that keeps nothing; faults switch on per case.
+// publisher and the request line as the archive, as in the Lambda; faults
+// switch on per case.
 type metered struct {
 	h          *webhook.Handler
 	store      *boltstore.Store
@@ -36,10 +36,6 @@ type metered struct {
 	applyFails bool
 	publishErr error
 }
-
-type nopRecorder struct{}
-
-func (nopRecorder) Record(context.Context, archive.Delivery) error { return nil }
 
 type meteredStore struct {
 	state.Store
@@ -80,7 +76,7 @@ func newMetered(t *testing.T) *metered {
 	rules := webhook.Rules{Auth: v, AllowedSources: []netip.Prefix{netip.MustParsePrefix("54.180.62.221/32")}}
 	m.h = webhook.New(rules, meteredStore{s, m}, outbox.New(meteredStore{s, m}, meteredPublisher{consolealert.New(&lockedBuffer{}), m}, nil, outbox.Settings{}),
 		slog.New(slog.NewJSONHandler(m.logs, nil)),
-		webhook.WithArchive(nopRecorder{}, 0), webhook.WithMetrics(testNamespace))
+		webhook.WithRequestLineArchive(), webhook.WithMetrics(testNamespace))
 	return m
 }
 
@@ -176,36 +172,36 @@ func TestEveryOutcomeIsCountedOnTheRequestLine(t *testing.T) {
 		alertOutcome string
 		calls        []string
 	}{
-		{name: "a new state is stored", req: issue("m-1"), outcome: "stored", calls: []string{"apply", "archive"}},
+		{name: "a new state is stored", req: issue("m-1"), outcome: "stored", calls: []string{"apply"}},
 		{name: "the same state again is a duplicate", before: func(t *testing.T, m *metered) { m.send(t, issue("m-0")) },
-			req: issue("m-1"), outcome: "duplicate", calls: []string{"apply", "archive"}},
+			req: issue("m-1"), outcome: "duplicate", calls: []string{"apply"}},
 		{name: "a smaller state is stale", before: func(t *testing.T, m *metered) {
 			m.send(t, request("m-0", body(key, 304, map[string]any{"eventType": "NTS"}), nil))
-		}, req: issue("m-1"), outcome: "stale", calls: []string{"apply", "archive"}},
+		}, req: issue("m-1"), outcome: "stale", calls: []string{"apply"}},
 		{name: "a wrong credential is rejected as auth", req: request("m-1", body(key, 300, nil), map[string]string{"authorization": "Basic d3Jvbmc6d3Jvbmc="}),
-			outcome: "rejected", reasonCode: "auth", calls: []string{"archive"}},
+			outcome: "rejected", reasonCode: "auth"},
 		{name: "a caller outside the allowlist is rejected as forbidden",
 			req:     edit(issue("m-1"), func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.HTTP.SourceIP = "203.0.113.9" }),
-			outcome: "rejected", reasonCode: "forbidden", calls: []string{"archive"}},
+			outcome: "rejected", reasonCode: "forbidden"},
 		{name: "a malformed event is rejected as invalid", req: request("m-1", body(key, 300, map[string]any{"eventDT": "yesterday"}), nil),
-			outcome: "rejected", reasonCode: "invalid", calls: []string{"archive"}},
+			outcome: "rejected", reasonCode: "invalid"},
 		{name: "a GET is rejected as method",
 			req:     edit(issue("m-1"), func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.HTTP.Method = "GET" }),
-			outcome: "rejected", reasonCode: "method", calls: []string{"archive"}},
+			outcome: "rejected", reasonCode: "method"},
 		{name: "a body over 64 KiB is rejected as too-large",
 			req:     edit(issue("m-1"), func(r *events.APIGatewayV2HTTPRequest) { r.Body = strings.Repeat(" ", webhook.MaxBody+1) }),
-			outcome: "rejected", reasonCode: "too-large", calls: []string{"archive"}},
+			outcome: "rejected", reasonCode: "too-large"},
 		{name: "a store failure fails as unavailable", before: func(t *testing.T, m *metered) { m.applyFails = true },
-			req: issue("m-1"), outcome: "failed", reasonCode: "unavailable", calls: []string{"apply", "archive"}},
+			req: issue("m-1"), outcome: "failed", reasonCode: "unavailable", calls: []string{"apply"}},
 		{name: "a 305 publishes its alert", req: failure("m-1"), outcome: "stored", alertOutcome: "published",
 			// A new 305's state write takes the alert's lease: no claim call.
-			calls: []string{"apply", "publish", "mark", "archive"}},
+			calls: []string{"apply", "publish", "mark"}},
 		{name: "an SNS failure is publish-failed", before: func(t *testing.T, m *metered) { m.publishErr = errors.New("injected: SNS unavailable") },
 			req: failure("m-1"), outcome: "failed", reasonCode: "unavailable", alertOutcome: "publish-failed",
-			calls: []string{"apply", "publish", "archive"}},
+			calls: []string{"apply", "publish"}},
 		{name: "an SNS refusal is refused", before: func(t *testing.T, m *metered) { m.publishErr = snsError(400, "InvalidParameter") },
 			req: failure("m-1"), outcome: "failed", reasonCode: "internal", alertOutcome: "refused",
-			calls: []string{"apply", "publish", "archive"}},
+			calls: []string{"apply", "publish"}},
 		{name: "an alert leased by another delivery is held", before: func(t *testing.T, m *metered) {
 			m.publishErr = errors.New("injected: SNS unavailable")
 			m.send(t, failure("m-0"))
@@ -213,7 +209,7 @@ func TestEveryOutcomeIsCountedOnTheRequestLine(t *testing.T) {
 			if c, err := m.store.ClaimAlert(context.Background(), key, "another", time.Now(), time.Hour); err != nil || c.Status != state.Claimed {
 				t.Fatalf("claim by another: %v %v", c.Status, err)
 			}
-		}, req: failure("m-1"), outcome: "duplicate", alertOutcome: "held", calls: []string{"apply", "claim", "archive"}},
+		}, req: failure("m-1"), outcome: "duplicate", alertOutcome: "held", calls: []string{"apply", "claim"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

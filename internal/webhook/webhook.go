@@ -58,9 +58,11 @@ type Handler struct {
 	outbox *outbox.Outbox
 	log    *slog.Logger
 	now    func() time.Time
-	// archive, when set, records every delivery (WithArchive).
-	archive   archive.Recorder
-	retention time.Duration
+	// archive, when set, records every delivery (WithArchive); lineArchive
+	// makes the request line the record (WithRequestLineArchive).
+	archive     archive.Recorder
+	retention   time.Duration
+	lineArchive bool
 	// namespace, when set, adds metrics to the request line (WithMetrics).
 	namespace string
 	// tokens, when set, serves the Individual Webhook route (WithBusinessTokens).
@@ -92,9 +94,11 @@ type invocation struct {
 	unrecognised                []string
 	// followUpBy bounds the writes that run after a cut AWS call; zero: none.
 	followUpBy time.Time
-	// deliveryID, archive and archiveCause: the archive's record (archive.go).
+	// deliveryID, archive and archiveCause: the archive's record; archived:
+	// its fields on the request line (archive.go).
 	deliveryID, archiveCause string
 	archive                  archive.Recording
+	archived                 []slog.Attr
 	// calls: the AWS calls' latencies, when metrics are on (metrics.go).
 	calls callTimes
 	// business and tokenID: the business of a valid token on the Individual
@@ -361,8 +365,11 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 	if len(r.unrecognised) > 0 {
 		attrs = append(attrs, slog.Any("unrecognised", r.unrecognised))
 	}
+	if r.deliveryID != "" {
+		attrs = append(attrs, slog.String("deliveryId", r.deliveryID))
+	}
 	if r.archive != "" {
-		attrs = append(attrs, slog.String("deliveryId", r.deliveryID), slog.String("archive", string(r.archive)))
+		attrs = append(attrs, slog.String("archive", string(r.archive)))
 	}
 	if r.archiveCause != "" {
 		attrs = append(attrs, slog.String("archiveCause", r.archiveCause))
@@ -376,6 +383,7 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 			level = slog.LevelError
 		}
 	}
+	attrs = append(attrs, r.archived...)
 	attrs = append(attrs, h.metricAttrs(r, err, h.now())...)
 	h.log.LogAttrs(ctx, level, "request", attrs...)
 }

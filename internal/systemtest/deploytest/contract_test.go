@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/snsalert"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/dynamoarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
 	"github.com/popbill-cashbill-webhook/receiver/internal/samtemplate"
@@ -209,7 +208,6 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 	}{
 		{"WebhookFunction", [][]grant{
 			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
-			grants(callsOf[dynamoarchive.API]("dynamodb"), getAtt("ArchiveTable", "Arn")),
 			grants(callsOf[dynamobusiness.LookupAPI]("dynamodb"), getAtt("BusinessTokenTable", "Arn")),
 			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
 			grants(callsOf[config.SSMAPI]("ssm"), parameterARN("AuthCredentialParam")),
