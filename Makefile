@@ -94,10 +94,10 @@ lint:
 # when it is missing, the CPU, cost and cold-start rows print "not run". It may be
 # read-only: what is built from it goes to .build/perf (peers/node is copied there for
 # npm install, peers/go is built there with this module's go.mod).
-# coldstart: the webhook archives even the unauthenticated event it sends, so its
-# endpoint is a moto_server (a missing table answers at once; coldstart.py's own
-# unreachable port costs the SDK's retries, ~80 ms), and AWS_CA_BUNDLE, which Lambda
-# does not set, is unset (parsing a bundle adds ~6 ms to LoadDefaultConfig).
+# coldstart: the webhook answers the unauthenticated event it sends with no AWS call
+# (its archive is the request line); its endpoint is a moto_server all the same, and
+# AWS_CA_BUNDLE, which Lambda does not set, is unset (parsing a bundle adds ~6 ms to
+# LoadDefaultConfig).
 PERF_DIR ?= ../shared/perf
 PERF_EVENTS ?= 800
 PERF_OUT := $(BUILD_DIR)/perf
@@ -144,7 +144,7 @@ bench-units: bench-build
 
 # Cold start of the webhook and the Go peer against hello-world, 11 rounds of one run.
 bench-coldstart: bench-build
-	env -u AWS_CA_BUNDLE RIE=$(PERF_OUT)/aws-lambda-rie infra/with-moto.sh sh -c 'COLDSTART_ENV="{\"ARCHIVE_TABLE\":\"archive\",\"AWS_ENDPOINT_URL\":\"$$MOTO_ENDPOINT\"}" \
+	env -u AWS_CA_BUNDLE RIE=$(PERF_OUT)/aws-lambda-rie infra/with-moto.sh sh -c 'COLDSTART_ENV="{\"AWS_ENDPOINT_URL\":\"$$MOTO_ENDPOINT\"}" \
 	  python3 infra/perf/coldpairs.py $(PERF_DIR)/coldstart.py $(PERF_OUT)/hello/bootstrap webhook=$(PERF_OUT)/webhook/bootstrap gopeer=$(PERF_OUT)/gopeer/bootstrap --runs 11' | tee $(PERF_OUT)/coldstart.txt
 
 # Where the webhook's CPU goes: a CPU profile of its first 40 s under the emulator

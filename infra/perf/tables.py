@@ -3,10 +3,10 @@
 
 usage: tables.py INSTRUMENT.py ARGS...
 cpu_per_event.py creates one table, "state", with only its key: this receiver also keeps a sparse
-GSI "due" on the state table and writes every delivery to an archive table. This wrapper creates
-both as template.yaml declares them (attributes, keys, indexes and projections), and sets
-ARCHIVE_TABLE, so that the figure includes the archive's PutItem the receiver makes on every
-delivery. Peers ignore ARCHIVE_TABLE. The instrument itself runs unchanged.
+GSI "due" on the state table. This wrapper creates it as template.yaml declares it (attributes,
+keys, indexes and projections), and an archive table beside it only when the template declares one
+(ArchiveTable; the receiver's archive is now its request line, which the figure's log bytes count).
+The instrument itself runs unchanged.
 
 With UNITS_OUT=FILE (and KEEPALIVE set), the keep-alive proxy the instrument starts is replaced by
 a recording one (still keep-alive towards the receivers) that reads each written item before and
@@ -36,6 +36,8 @@ def template_tables():
         res = yaml.load(f, Loader=_Tagged)["Resources"]
     out = {}
     for logical, name in (("StateTable", "state"), ("ArchiveTable", "archive")):
+        if logical not in res:
+            continue
         p = res[logical]["Properties"]
         out[name] = {k: p[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in p}
     return out
@@ -57,7 +59,8 @@ def client(name, *a, **kw):
             return create(**args)
         endpoint["url"] = kw.get("endpoint_url")
         out = create(**dict(args, **TABLES["state"]))
-        create(TableName="archive", BillingMode="PAY_PER_REQUEST", **TABLES["archive"])
+        if "archive" in TABLES:
+            create(TableName="archive", BillingMode="PAY_PER_REQUEST", **TABLES["archive"])
         return out
 
     c.create_table = create_table
@@ -67,8 +70,8 @@ def client(name, *a, **kw):
 boto3.client = client
 env = json.loads(os.environ.get("RECEIVER_ENV", "{}"))
 # What a deployed webhook runs with (template.yaml's defaults, and LoggingConfig's JSON format,
-# which Lambda passes as AWS_LAMBDA_LOG_FORMAT): the archive with its retention, EMF metrics.
-for k, v in {"ARCHIVE_TABLE": "archive", "ARCHIVE_RETENTION_DAYS": "90", "METRICS_NAMESPACE": "PopbillWebhook",
+# which Lambda passes as AWS_LAMBDA_LOG_FORMAT, the archive's request line in it), EMF metrics.
+for k, v in {"METRICS_NAMESPACE": "PopbillWebhook",
              "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}.items():
     env.setdefault(k, v)
 os.environ["RECEIVER_ENV"] = json.dumps(env)

@@ -21,6 +21,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
@@ -82,9 +86,36 @@ func TestSamplesAnsweredFromAContainerOnTheBridgeNetwork(t *testing.T) {
 		if status == http.StatusOK && body != `{"result":"OK"}` {
 			t.Errorf("%s: 200 with body %s, want {\"result\":\"OK\"}", name, body)
 		}
+		archived(t, name, line, status, event)
 	}
 	if late := alerts.Drain(t); len(late) > 0 {
 		t.Errorf("%d more alerts published after the events: %v", len(late), late)
+	}
+}
+
+// archived checks that the container's request line, as Lambda would ship
+// it to the log group, is the delivery's archive record: the answer, and
+// for a refused delivery the request as received, so it can be replayed.
+func archived(t *testing.T, name string, line map[string]any, status int, event []byte) {
+	t.Helper()
+	raw, err := json.Marshal(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := logarchive.Decode(string(raw))
+	if !ok || d.Status != status || string(d.Outcome) != fmt.Sprint(line["outcome"]) {
+		t.Errorf("%s: the request line is no archive record of the delivery (status %d): %s", name, status, raw)
+		return
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(event, &req); err != nil {
+		t.Fatal(err)
+	}
+	if archive.Refused(d.Outcome) && !d.Truncated && string(d.Body) != req.Body {
+		t.Errorf("%s: refused, and its archive record does not keep the body as received: %s", name, raw)
+	}
+	if !archive.Refused(d.Outcome) && d.BodySize != len(req.Body) {
+		t.Errorf("%s: applied, archived bodySize %d, want %d", name, d.BodySize, len(req.Body))
 	}
 }
 
@@ -185,7 +216,7 @@ func functionEnv(t *testing.T, file, function string, moto localInfra, standIns 
 		u.Host = u.Hostname() + ":" + port
 		vars[k] = u.String()
 	}
-	for _, k := range []string{"STATE_TABLE", "ARCHIVE_TABLE", "ALERT_TOPIC_ARN", "EVENT_BUS_NAME"} {
+	for _, k := range []string{"STATE_TABLE", "ALERT_TOPIC_ARN", "EVENT_BUS_NAME"} {
 		if v, ok := vars[k]; ok && v != moto.vars[k] {
 			t.Fatalf("%s: %s %s = %q, make local-infra made %q", file, function, k, v, moto.vars[k])
 		}
