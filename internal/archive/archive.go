@@ -68,13 +68,15 @@ type Delivery struct {
 	ResentBy  string `json:"resentBy,omitempty"`
 	AlertID   string `json:"alertId,omitempty"`
 	MessageID string `json:"messageId,omitempty"`
-	// ExpiresAt is when the archive may drop the record (DynamoDB's TTL).
+	// ExpiresAt is when the archive may drop the record (boltarchive); a log
+	// group's retention is logarchive's, which keeps none.
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
 // Refused reports whether outcome is a refused delivery's: answered 4xx
 // (state.Rejected) or 5xx (state.Failed). Refused deliveries are a
-// minority, looked up on their own (cashbill deliveries --outcome, replay).
+// minority, looked up on their own (cashbill deliveries --outcome, replay),
+// and the only ones whose request the production archive keeps.
 func Refused(outcome state.Outcome) bool { return outcome == state.Rejected || outcome == state.Failed }
 
 // Replayable reports whether the whole request is kept (a resend record
@@ -88,9 +90,9 @@ func (d Delivery) Replayable() bool {
 // in the state table), only its size.
 func (d Delivery) RequestKept() bool { return d.BodySize == 0 || len(d.Body) > 0 }
 
-// Recording is what became of a delivery's record: the webhook logs it as
-// its request line's archive field (the template's metric filter counts
-// archive="failed"), and the operator's replay and alerts resend report it.
+// Recording is what became of a delivery's record in a Recorder: the
+// webhook logs it as its request line's archive field (the local server's
+// bbolt archive), and the operator's replay and alerts resend report it.
 type Recording string
 
 // The recordings.
@@ -120,8 +122,9 @@ type Query struct {
 // DefaultLimit is the most deliveries a query returns unless told otherwise.
 const DefaultLimit = 100
 
-// Reader looks deliveries up. Every lookup is a key or index query: none
-// reads the whole archive.
+// Reader looks deliveries up. Every lookup is a key or index query, or a
+// search the store filters (logarchive's FilterLogEvents): none reads the
+// whole archive into the program.
 type Reader interface {
 	// Get returns one delivery, and false when there is none.
 	Get(ctx context.Context, id string) (Delivery, bool, error)

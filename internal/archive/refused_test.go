@@ -8,7 +8,7 @@ import (
 )
 
 // TestRefusedOutcomesAreTheWebhooks pins the archive's refused outcomes
-// (those of its sparse index) to the webhook's 4xx and 5xx answers: of every
+// (those whose request logarchive keeps) to the webhook's 4xx and 5xx answers: of every
 // outcome, only rejected and failed.
 func TestRefusedOutcomesAreTheWebhooks(t *testing.T) {
 	refused := map[state.Outcome]bool{state.Rejected: true, state.Failed: true}
