@@ -257,7 +257,7 @@ invoke-all:
 	AUTH_MODE=$${AUTH_MODE:-$(LOCAL_AUTH_MODE)} AUTH_CREDENTIAL=$${AUTH_CREDENTIAL:-$(LOCAL_AUTH_CREDENTIAL)} \
 	GO=$(GO) infra/invoke.sh --all
 
-## local-infra: start moto_server on port 5055 (LOCAL_MOTO_PORT) of 127.0.0.1 and the Docker bridge, with template.yaml's tables and topic
+## local-infra: start moto_server on port 5055 (LOCAL_MOTO_PORT) of 127.0.0.1 and the Docker bridge, with template.yaml's tables, topic and the webhook's log group (the delivery archive)
 local-infra:
 	GO=$(GO) infra/local-infra.sh >/dev/null
 	@cat .local/infra.env

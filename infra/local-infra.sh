@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Creates template.yaml's DynamoDB tables and SNS topic in moto_server, read from the
-# template itself (go run ./cmd/localinfra), so local resources never drift from
-# what deploys. Uses the emulator at AWS_ENDPOINT_URL when that is set; otherwise
+# Creates template.yaml's DynamoDB tables, SNS topic and the webhook's log group (the
+# delivery archive) in moto_server, read from the template itself (go run
+# ./cmd/localinfra), so local resources never drift from what deploys. Uses the emulator at AWS_ENDPOINT_URL when that is set; otherwise
 # uses, or starts, this project's moto_server on port ${LOCAL_MOTO_PORT:-5055}.
 #
 # Where moto listens: 127.0.0.1, for the host's tools (make run-moto, make invoke, the
