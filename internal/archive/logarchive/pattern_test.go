@@ -14,7 +14,9 @@ import (
 
 // patterns records the filter patterns and time ranges the reader asks for;
 // moto treats JSON patterns as match-all, so this is where they are pinned.
-type patterns struct{ got []*cloudwatchlogs.FilterLogEventsInput }
+type patterns struct {
+	got []*cloudwatchlogs.FilterLogEventsInput
+}
 
 func (p *patterns) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
 	c := *in
