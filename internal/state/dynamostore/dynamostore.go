@@ -54,7 +54,7 @@ const (
 	attrState    = "stateCode"
 	attrMID      = "mid"
 	attrReceived = "receivedAt"
-	attrBody     = "body"
+	attrExtra    = "extra"
 	attrKind     = "alertKind"
 	attrAlert    = "alertStatus"
 	attrPayload  = "alertPayload"
@@ -62,6 +62,9 @@ const (
 	attrUntil    = "alertLeaseUntil"
 	attrMsgID    = "alertMessageId"
 	attrSentAt   = "alertSentAt"
+	// attrBody is the raw body, which items once kept; the state write
+	// removes it (extra keeps what the event fields do not).
+	attrBody = "body"
 )
 
 // Store implements state.Store on one DynamoDB table.
@@ -105,6 +108,7 @@ type record struct {
 	Stored          *int              `dynamodbav:"stateCode"`
 	MID             string            `dynamodbav:"mid"`
 	ReceivedAt      string            `dynamodbav:"receivedAt"`
+	Extra           string            `dynamodbav:"extra"`
 	Body            string            `dynamodbav:"body"`
 	AlertKind       alert.Kind        `dynamodbav:"alertKind"`
 	AlertStatus     state.AlertStatus `dynamodbav:"alertStatus"`
@@ -284,7 +288,12 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 	}
 	u = u.Set(name(attrMID), expression.Value(r.MID)).
 		Set(name(attrReceived), expression.Value(r.ReceivedAt.UTC().Format(time.RFC3339Nano))).
-		Set(name(attrBody), expression.Value(string(r.Body)))
+		Remove(name(attrBody))
+	if extra := r.Extra(); extra != nil {
+		u = u.Set(name(attrExtra), expression.Value(string(extra)))
+	} else {
+		u = u.Remove(name(attrExtra))
+	}
 	switch {
 	case r.Alert != nil:
 		// The state was below 305, so the slot holds no failure alert.
@@ -434,7 +443,7 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 		return state.Item{}, err
 	}
 	it := state.Item{
-		Event: cashbill.Event(r.event), MID: r.MID, Body: []byte(r.Body),
+		Event: cashbill.Event(r.event), MID: r.MID,
 		AlertKind: r.AlertKind, AlertStatus: r.AlertStatus, AlertMessageID: r.AlertMessageID,
 		DueQueue: r.DueQueue,
 		// The lease as stored, expired or not: the reader says who held it last.
@@ -443,6 +452,12 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 	}
 	if r.AlertPayload != "" {
 		it.AlertPayload = []byte(r.AlertPayload)
+	}
+	switch {
+	case r.Extra != "":
+		it.Extra = []byte(r.Extra)
+	case r.Body != "":
+		it.Extra = cashbill.Extra([]byte(r.Body)) // an item that kept the raw body
 	}
 	if r.AlertLeaseUntil != nil {
 		it.AlertLeaseUntil = time.UnixMilli(*r.AlertLeaseUntil)
