@@ -39,9 +39,10 @@ type ReadAPI interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
-// The sparse index of items due in a queue (state.QueueAlert, state.QueueResult):
-// partition DueQueueAttribute (S), sort DueAtAttribute (N, unix milliseconds),
-// all attributes projected. template.yaml declares it.
+// The sparse index of items due in a queue (state.QueueAlert, state.QueueResult,
+// state.QueueDigest): partition DueQueueAttribute (S), sort DueAtAttribute (N,
+// unix milliseconds), only the keys projected (due.go reads the items).
+// template.yaml declares it.
 const (
 	DueIndex          = "due"
 	DueQueueAttribute = "dueQueue"

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -148,26 +147,9 @@ func (s *Store) markDigested(ctx context.Context, itemKey, owner, windowKey stri
 	return nil
 }
 
-// DueWindows queries the due index's digest queue.
+// DueWindows queries the due index's digest queue and reads the windows it names.
 func (q *Queues) DueWindows(ctx context.Context, through time.Time, limit int) ([]outbox.Window, error) {
-	in, err := q.dueBefore(state.QueueDigest, through)
-	if err != nil {
-		return nil, err
-	}
-	in.Limit = aws.Int32(int32(min(limit, 1000)))
-	out, err := q.query.Query(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("dynamostore: query queue %s: %w", state.QueueDigest, err)
-	}
-	var ws []outbox.Window
-	for _, item := range out.Items {
-		w, err := decodeWindow(item)
-		if err != nil {
-			return ws, err
-		}
-		ws = append(ws, w)
-	}
-	return ws, nil
+	return dueOf(ctx, q, state.QueueDigest, through, limit, decodeWindow)
 }
 
 // ClaimWindow closes the window and leases it to owner.
