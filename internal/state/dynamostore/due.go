@@ -82,20 +82,6 @@ func (q *Queues) dueItems(ctx context.Context, queue string, through time.Time, 
 	return out, err
 }
 
-// dueOf is dueItems decoded, up to the first item that does not decode.
-func dueOf[T any](ctx context.Context, q *Queues, queue string, through time.Time, limit int, decode func(map[string]types.AttributeValue) (T, error)) ([]T, error) {
-	items, err := q.dueItems(ctx, queue, through, limit)
-	var out []T
-	for _, item := range items {
-		v, derr := decode(item)
-		if derr != nil {
-			return out, derr
-		}
-		out = append(out, v)
-	}
-	return out, err
-}
-
 // batchGet reads the items of keys, by itemKey; an item deleted meanwhile is
 // absent. Reads are eventually consistent, as the index's are: what the
 // sweeper does with an item is conditional on the item as it is.

@@ -2,6 +2,7 @@ package dynamostore_test
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
+	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
 )
@@ -88,5 +91,54 @@ func TestDueReadsTheItemsTheIndexNamesInItsOrder(t *testing.T) {
 	}
 	if calls != 2 {
 		t.Errorf("%d BatchGetItem calls, want 2: one, then one for the keys left unprocessed", calls)
+	}
+}
+
+// TestDueWindowsListsEveryMemberOnce: a window's digest lists the entries the
+// window kept itself (as windows once did), then its members, each as its
+// own item's alert says, each itemKey once; a member whose item is gone is
+// still listed, by its itemKey.
+func TestDueWindowsListsEveryMemberOnce(t *testing.T) {
+	now := time.Now()
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	l := func(vs ...string) types.AttributeValue {
+		out := &types.AttributeValueMemberL{}
+		for _, v := range vs {
+			out.Value = append(out.Value, s(v))
+		}
+		return out
+	}
+	win := queuedItem("storm#6798700433#20221222T0100Z", state.QueueDigest, now.Add(-time.Minute))
+	win["corpNum"], win["windowStart"], win["windowEnd"] = s("6798700433"), &types.AttributeValueMemberN{Value: "1"}, &types.AttributeValueMemberN{Value: "2"}
+	win["digestKeys"] = &types.AttributeValueMemberSS{Value: []string{"000000000000000001"}}
+	win["entries"] = l(`{"itemKey":"000000000000000001","mgtKey":"kept","code":"TS1","kind":"failure"}`)
+	win["members"] = l("000000000000000001", "000000000000000002", "000000000000000003")
+	member := queuedItem("000000000000000002", "", now)
+	delete(member, "dueQueue")
+	member["alertPayload"] = s(`{"itemKey":"000000000000000002","mgtKey":"from-alert","ntsresultCode":"TS4","kind":"failure"}`)
+	table := map[string]map[string]types.AttributeValue{"storm#6798700433#20221222T0100Z": win, "000000000000000002": member}
+	api := queueAPI{
+		entries: []string{"storm#6798700433#20221222T0100Z"},
+		batchGet: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+			out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+			for _, k := range in.RequestItems["state"].Keys {
+				if item, ok := table[k["itemKey"].(*types.AttributeValueMemberS).Value]; ok {
+					out.Responses["state"] = append(out.Responses["state"], item)
+				}
+			}
+			return out, nil
+		},
+	}
+	ws, err := dynamostore.NewQueues(nil, api, "state").DueWindows(context.Background(), now, 10)
+	if err != nil || len(ws) != 1 {
+		t.Fatalf("DueWindows = %+v, %v; want the window", ws, err)
+	}
+	want := []outbox.StormEntry{
+		{ItemKey: "000000000000000001", MgtKey: "kept", Code: "TS1", Kind: alert.KindFailure},
+		{ItemKey: "000000000000000002", MgtKey: "from-alert", Code: "TS4", Kind: alert.KindFailure},
+		{ItemKey: "000000000000000003", Kind: alert.KindFailure},
+	}
+	if !reflect.DeepEqual(ws[0].Entries, want) {
+		t.Errorf("entries = %+v\nwant %+v", ws[0].Entries, want)
 	}
 }

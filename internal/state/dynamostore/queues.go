@@ -52,7 +52,16 @@ func (s *Store) dueBefore(queue string, through time.Time) (*dynamodb.QueryInput
 
 // Due queries the due index, earliest first, and reads the items it names.
 func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit int) ([]state.Item, error) {
-	return dueOf(ctx, q, queue, through, limit, decodeItem)
+	items, err := q.dueItems(ctx, queue, through, limit)
+	var out []state.Item
+	for _, item := range items {
+		it, derr := decodeItem(item)
+		if derr != nil {
+			return out, derr
+		}
+		out = append(out, it)
+	}
+	return out, err
 }
 
 // RaiseOverdue stores the overdue alert with one conditional write; when its
