@@ -72,12 +72,13 @@ const (
 type Store struct {
 	api   API
 	table string
+	full  *fullWindows
 }
 
 var _ state.Store = (*Store)(nil)
 
 // New returns a store on table.
-func New(api API, table string) *Store { return &Store{api: api, table: table} }
+func New(api API, table string) *Store { return &Store{api: api, table: table, full: &fullWindows{}} }
 
 // event is cashbill.Event as the item stores it, under POPBiLL's names.
 // Converting one to the other (event(ev)) stops compiling if the two part,

@@ -80,38 +80,46 @@ func itemKeys(keys ...string) expression.ValueBuilder {
 // RouteAlert counts e in corp's window with one conditional write (the set
 // of itemKeys sent one by one, bounded by threshold); when the window is
 // full, a second adds e to the digest and a third marks the item digested.
+// Once this process has seen a window full (its set of itemKeys sent one by
+// one never shrinks), it skips the first write, whose condition would fail:
+// in a storm, a digested alert then costs two writes, not three.
 func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, size time.Duration, threshold int, owner string, e outbox.StormEntry) (outbox.Routed, error) {
 	open := expression.AttributeNotExists(name(attrWinStatus))
 	for range maxWindowHops {
 		key := outbox.WindowKey(corp, start)
-		u := windowFields(corp, start, size).Add(name(attrWinSent), itemKeys(e.ItemKey))
-		cond := open.And(expression.Or(
-			expression.AttributeNotExists(name(attrWinSent)),
-			expression.LessThan(name(attrWinSent).Size(), expression.Value(threshold)),
-			expression.Contains(name(attrWinSent), e.ItemKey)))
-		item, failed, err := s.conditional(ctx, key, u, cond, types.ReturnValueNone)
-		if err != nil {
-			return outbox.Routed{}, fmt.Errorf("dynamostore: count alert %s in %s: %w", e.ItemKey, key, err)
-		}
-		if !failed {
-			return outbox.Routed{WindowKey: key}, nil
-		}
-		if old, err := readWindow(item); err != nil {
-			return outbox.Routed{}, err
-		} else if old.Status != "" {
-			start = start.Add(size)
-			continue
+		if !s.full.has(key, threshold) {
+			u := windowFields(corp, start, size).Add(name(attrWinSent), itemKeys(e.ItemKey))
+			cond := open.And(expression.Or(
+				expression.AttributeNotExists(name(attrWinSent)),
+				expression.LessThan(name(attrWinSent).Size(), expression.Value(threshold)),
+				expression.Contains(name(attrWinSent), e.ItemKey)))
+			item, failed, err := s.conditional(ctx, key, u, cond, types.ReturnValueNone)
+			if err != nil {
+				return outbox.Routed{}, fmt.Errorf("dynamostore: count alert %s in %s: %w", e.ItemKey, key, err)
+			}
+			if !failed {
+				return outbox.Routed{WindowKey: key}, nil
+			}
+			if old, err := readWindow(item); err != nil {
+				return outbox.Routed{}, err
+			} else if old.Status != "" {
+				start = start.Add(size)
+				continue
+			}
+			s.full.add(key, threshold, start.Add(size)) // open, and refused: full
 		}
 		members := name(attrWinMembers)
-		u = windowFields(corp, start, size).
+		u := windowFields(corp, start, size).
 			Set(members, expression.ListAppend(expression.IfNotExists(members, expression.Value([]string{})), expression.Value([]string{e.ItemKey}))).
 			Set(name(DueQueueAttribute), expression.Value(state.QueueDigest)).
 			Set(name(DueAtAttribute), expression.Value(millis(start.Add(size))))
-		cond = open.And(
+		// Not one sent one by one: a retry of it is published again.
+		cond := open.And(
 			expression.Not(expression.Contains(members, e.ItemKey)),
+			expression.Not(expression.Contains(name(attrWinSent), e.ItemKey)),
 			expression.Or(expression.AttributeNotExists(members),
 				expression.LessThan(members.Size(), expression.Value(outbox.MaxDigestEntries))))
-		item, failed, err = s.conditional(ctx, key, u, cond, types.ReturnValueNone)
+		item, failed, err := s.conditional(ctx, key, u, cond, types.ReturnValueNone)
 		if err != nil {
 			return outbox.Routed{}, fmt.Errorf("dynamostore: add alert %s to %s: %w", e.ItemKey, key, err)
 		}
@@ -126,7 +134,8 @@ func (s *Store) RouteAlert(ctx context.Context, corp string, start time.Time, si
 				start = start.Add(size) // closed meanwhile
 				continue
 			default:
-				return outbox.Routed{WindowKey: key}, nil // the digest is full: published one by one
+				// The digest is full, or e was sent one by one: published one by one.
+				return outbox.Routed{WindowKey: key}, nil
 			}
 		}
 		if err := s.markDigested(ctx, e.ItemKey, owner, key); err != nil {
