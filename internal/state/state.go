@@ -81,7 +81,8 @@ type Delivery struct {
 	Event      cashbill.Event
 	MID        string
 	ReceivedAt time.Time
-	// Body is the raw request body: fields POPBiLL adds later are kept in it.
+	// Body is the raw request body. The store keeps what it says beside the
+	// Event: the fields the Event does not name (Extra).
 	Body []byte
 	// Alert, when set, is the failure alert of a 305. It is stored as
 	// pending, to be claimed and published, unless the item already holds a
@@ -94,6 +95,10 @@ type Delivery struct {
 	AlertOwner      string
 	AlertLeaseUntil time.Time
 }
+
+// Extra is what the store keeps of the body beside the Event: its fields
+// the Event does not name (cashbill.Extra), nil when there are none.
+func (d Delivery) Extra() json.RawMessage { return cashbill.Extra(d.Body) }
 
 // Result is what Apply found and did.
 type Result struct {
@@ -116,8 +121,10 @@ type Item struct {
 	Event      cashbill.Event `json:"event"`
 	MID        string         `json:"mid"`
 	ReceivedAt time.Time      `json:"receivedAt"`
-	// Body is the raw body of the delivery that set the state: always one JSON object.
-	Body           json.RawMessage `json:"body"`
+	// Extra holds the fields of the body of the delivery that set the state
+	// that Event does not name (stateMemo, fields POPBiLL adds later), as one
+	// JSON object; empty when it had none. Event and Extra are the whole body.
+	Extra          json.RawMessage `json:"extra,omitempty"`
 	AlertKind      alert.Kind      `json:"alertKind,omitempty"`
 	AlertStatus    AlertStatus     `json:"alertStatus,omitempty"`
 	AlertMessageID string          `json:"alertMessageId,omitempty"`

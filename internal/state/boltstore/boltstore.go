@@ -205,7 +205,7 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 			return nil
 		}
 		previous := r.Event.StateCode
-		r.Event, r.MID, r.ReceivedAt, r.Body = in.Event, in.MID, in.ReceivedAt.UTC(), in.Body
+		r.Event, r.MID, r.ReceivedAt, r.Extra = in.Event, in.MID, in.ReceivedAt.UTC(), in.Extra()
 		switch {
 		case owesFailure:
 			r.setFailureAlert(in)

@@ -39,9 +39,10 @@ type ReadAPI interface {
 	GetItem(ctx context.Context, params *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
-// The sparse index of items due in a queue (state.QueueAlert, state.QueueResult):
-// partition DueQueueAttribute (S), sort DueAtAttribute (N, unix milliseconds),
-// all attributes projected. template.yaml declares it.
+// The sparse index of items due in a queue (state.QueueAlert, state.QueueResult,
+// state.QueueDigest): partition DueQueueAttribute (S), sort DueAtAttribute (N,
+// unix milliseconds), only the keys projected (due.go reads the items).
+// template.yaml declares it.
 const (
 	DueIndex          = "due"
 	DueQueueAttribute = "dueQueue"
@@ -54,7 +55,7 @@ const (
 	attrState    = "stateCode"
 	attrMID      = "mid"
 	attrReceived = "receivedAt"
-	attrBody     = "body"
+	attrExtra    = "extra"
 	attrKind     = "alertKind"
 	attrAlert    = "alertStatus"
 	attrPayload  = "alertPayload"
@@ -62,18 +63,22 @@ const (
 	attrUntil    = "alertLeaseUntil"
 	attrMsgID    = "alertMessageId"
 	attrSentAt   = "alertSentAt"
+	// attrBody is the raw body, which items once kept; the state write
+	// removes it (extra keeps what the event fields do not).
+	attrBody = "body"
 )
 
 // Store implements state.Store on one DynamoDB table.
 type Store struct {
 	api   API
 	table string
+	full  *fullWindows
 }
 
 var _ state.Store = (*Store)(nil)
 
 // New returns a store on table.
-func New(api API, table string) *Store { return &Store{api: api, table: table} }
+func New(api API, table string) *Store { return &Store{api: api, table: table, full: &fullWindows{}} }
 
 // event is cashbill.Event as the item stores it, under POPBiLL's names.
 // Converting one to the other (event(ev)) stops compiling if the two part,
@@ -105,6 +110,7 @@ type record struct {
 	Stored          *int              `dynamodbav:"stateCode"`
 	MID             string            `dynamodbav:"mid"`
 	ReceivedAt      string            `dynamodbav:"receivedAt"`
+	Extra           string            `dynamodbav:"extra"`
 	Body            string            `dynamodbav:"body"`
 	AlertKind       alert.Kind        `dynamodbav:"alertKind"`
 	AlertStatus     state.AlertStatus `dynamodbav:"alertStatus"`
@@ -284,7 +290,12 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 	}
 	u = u.Set(name(attrMID), expression.Value(r.MID)).
 		Set(name(attrReceived), expression.Value(r.ReceivedAt.UTC().Format(time.RFC3339Nano))).
-		Set(name(attrBody), expression.Value(string(r.Body)))
+		Remove(name(attrBody))
+	if extra := r.Extra(); extra != nil {
+		u = u.Set(name(attrExtra), expression.Value(string(extra)))
+	} else {
+		u = u.Remove(name(attrExtra))
+	}
 	switch {
 	case r.Alert != nil:
 		// The state was below 305, so the slot holds no failure alert.
@@ -434,7 +445,7 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 		return state.Item{}, err
 	}
 	it := state.Item{
-		Event: cashbill.Event(r.event), MID: r.MID, Body: []byte(r.Body),
+		Event: cashbill.Event(r.event), MID: r.MID,
 		AlertKind: r.AlertKind, AlertStatus: r.AlertStatus, AlertMessageID: r.AlertMessageID,
 		DueQueue: r.DueQueue,
 		// The lease as stored, expired or not: the reader says who held it last.
@@ -443,6 +454,12 @@ func decodeItem(item map[string]types.AttributeValue) (state.Item, error) {
 	}
 	if r.AlertPayload != "" {
 		it.AlertPayload = []byte(r.AlertPayload)
+	}
+	switch {
+	case r.Extra != "":
+		it.Extra = []byte(r.Extra)
+	case r.Body != "":
+		it.Extra = cashbill.Extra([]byte(r.Body)) // an item that kept the raw body
 	}
 	if r.AlertLeaseUntil != nil {
 		it.AlertLeaseUntil = time.UnixMilli(*r.AlertLeaseUntil)

@@ -20,7 +20,7 @@ import (
 // queue calls, which query the due index and never scan the table.
 type Queues struct {
 	*Store
-	query QueryAPI
+	query QueueAPI
 }
 
 var (
@@ -29,7 +29,7 @@ var (
 )
 
 // NewQueues returns the sweeper's store on table and its due index.
-func NewQueues(api API, query QueryAPI, table string) *Queues {
+func NewQueues(api API, query QueueAPI, table string) *Queues {
 	return &Queues{Store: New(api, table), query: query}
 }
 
@@ -50,31 +50,18 @@ func (s *Store) dueBefore(queue string, through time.Time) (*dynamodb.QueryInput
 	}, nil
 }
 
-// Due queries the due index, earliest first, page by page up to limit.
+// Due queries the due index, earliest first, and reads the items it names.
 func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit int) ([]state.Item, error) {
-	in, err := q.dueBefore(queue, through)
-	if err != nil {
-		return nil, err
-	}
+	items, err := q.dueItems(ctx, queue, through, limit)
 	var out []state.Item
-	for len(out) < limit {
-		in.Limit = aws.Int32(int32(min(limit-len(out), 1000)))
-		page, err := q.query.Query(ctx, in)
-		if err != nil {
-			return out, fmt.Errorf("dynamostore: query queue %s: %w", queue, err)
+	for _, item := range items {
+		it, derr := decodeItem(item)
+		if derr != nil {
+			return out, derr
 		}
-		for _, item := range page.Items {
-			it, err := decodeItem(item)
-			if err != nil {
-				return out, err
-			}
-			out = append(out, it)
-		}
-		if in.ExclusiveStartKey = page.LastEvaluatedKey; len(in.ExclusiveStartKey) == 0 {
-			break
-		}
+		out = append(out, it)
 	}
-	return out, nil
+	return out, err
 }
 
 // RaiseOverdue stores the overdue alert with one conditional write; when its

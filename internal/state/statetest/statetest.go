@@ -109,21 +109,30 @@ func Run(t *testing.T, newStore NewStore) {
 		}
 	})
 
-	t.Run("stored item keeps the latest event's fields, message id and body", func(t *testing.T) {
+	t.Run("stored item keeps the latest event's fields, message id and the body's other fields", func(t *testing.T) {
 		s := newStore(t)
 		key := ItemKey()
-		apply(t, s, Delivery(key, 300, "mid-issue"))
-		want := Delivery(key, 304, "mid-nts")
+		withBody := func(d state.Delivery, body string) state.Delivery {
+			d.Body = []byte(body)
+			return d
+		}
+		apply(t, s, withBody(Delivery(key, 300, "mid-issue"), `{"itemKey":"`+key+`","stateMemo":"issued"}`))
+		want := withBody(Delivery(key, 304, "mid-nts"), `{"itemKey":"`+key+`","ntsresultMessage":"filed", "x": [1, {"y":null}]}`)
 		want.Event.InterOPYN = new(bool)
 		want.Event.MgtKey = ""
 		apply(t, s, want)
+		apply(t, s, withBody(Delivery(key, 300, "mid-stale"), `{"itemKey":"`+key+`","stateMemo":"stale"}`))
 		it := get(t, s, key)
-		if it.MID != "mid-nts" || string(it.Body) != string(want.Body) {
-			t.Errorf("MID %q body %q, want mid-nts and %q", it.MID, it.Body, want.Body)
+		if it.MID != "mid-nts" || string(it.Extra) != `{"ntsresultMessage":"filed","x":[1,{"y":null}]}` {
+			t.Errorf("MID %q extra %s, want mid-nts and the 304's fields beyond the event", it.MID, it.Extra)
 		}
 		wantEvent(t, it.Event, want.Event)
 		if it.ReceivedAt.IsZero() {
 			t.Error("receivedAt not stored")
+		}
+		apply(t, s, Delivery(key, 400, "mid-later"))
+		if it := get(t, s, key); len(it.Extra) != 0 {
+			t.Errorf("extra %s after a greater state whose body had no other field, want none", it.Extra)
 		}
 	})
 

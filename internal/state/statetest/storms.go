@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
@@ -27,13 +28,16 @@ func runStorms(t *testing.T, newStore NewStore) {
 	)
 	start := time.Date(2022, 12, 22, 1, 0, 0, 0, time.UTC)
 	owner := "delivery-1"
-	// owed stores n 305s of corp, each claimed by owner.
+	// owed stores n 305s of corp, each claimed by owner, each alert saying
+	// the mgtKey and code that route's entry does (the outbox routes an
+	// alert with what it says).
 	owed := func(t *testing.T, s Adapter, n int) []string {
 		t.Helper()
 		var keys []string
 		for range n {
 			key := ItemKey()
 			r := Delivery(key, 305, "mid-"+key)
+			r.Alert = alert.Encode(alert.Failure{ItemKey: key, MgtKey: "m-" + key, NTSResultCode: "TS4", StateCode: 305, Kind: alert.KindFailure})
 			r.AlertOwner, r.AlertLeaseUntil = owner, time.Now().Add(lease)
 			if _, err := s.Apply(ctx, r); err != nil {
 				t.Fatal(err)

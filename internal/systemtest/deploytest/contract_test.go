@@ -135,7 +135,8 @@ func TestStateTableKeyIsWhatTheStoreWrites(t *testing.T) {
 			map[string]any{"AttributeName": dynamostore.DueQueueAttribute, "KeyType": "HASH"},
 			map[string]any{"AttributeName": dynamostore.DueAtAttribute, "KeyType": "RANGE"},
 		},
-		"Projection": map[string]any{"ProjectionType": "ALL"},
+		// Keys only: dynamostore reads the items it finds (BatchGetAPI).
+		"Projection": map[string]any{"ProjectionType": "KEYS_ONLY"},
 	}}
 	if !reflect.DeepEqual(p["GlobalSecondaryIndexes"], wantIndexes) {
 		t.Errorf("GlobalSecondaryIndexes = %v, want the sweeper's due index %v", p["GlobalSecondaryIndexes"], wantIndexes)
@@ -222,6 +223,7 @@ func TestFunctionPoliciesAreExactlyTheCallsTheCodeMakes(t *testing.T) {
 		}},
 		{"SweeperFunction", [][]grant{
 			grants(callsOf[dynamostore.API]("dynamodb"), getAtt("StateTable", "Arn")),
+			grants(callsOf[dynamostore.BatchGetAPI]("dynamodb"), getAtt("StateTable", "Arn")),
 			grants(callsOf[dynamostore.QueryAPI]("dynamodb"), map[string]any{"Fn::Sub": "${StateTable.Arn}/index/" + dynamostore.DueIndex}),
 			grants(callsOf[snsalert.API]("sns"), ref("AlertTopic")),
 			alertKey,
