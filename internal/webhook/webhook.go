@@ -312,13 +312,26 @@ func decodeBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
 }
 
 // headers looks request headers up case-insensitively: HTTP APIs lower-case
-// them, other callers may not.
+// them, other callers may not. A name is looked up as given, then lower-cased
+// (HTTP APIs' form), and only then compared with each header, so the usual
+// request costs a map lookup or two and no copy of its headers.
 func headers(h map[string]string) func(string) string {
-	lower := make(map[string]string, len(h))
-	for k, v := range h {
-		lower[strings.ToLower(k)] = v
+	return func(name string) string {
+		if v, ok := h[name]; ok {
+			return strings.TrimSpace(v)
+		}
+		if lower := strings.ToLower(name); lower != name {
+			if v, ok := h[lower]; ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		for k, v := range h {
+			if strings.EqualFold(k, name) {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
 	}
-	return func(name string) string { return strings.TrimSpace(lower[strings.ToLower(name)]) }
 }
 
 func response(status int, body string) events.APIGatewayV2HTTPResponse {
