@@ -291,22 +291,24 @@ func unrecognised(ev cashbill.Event) []string {
 }
 
 func decodeBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
-	tooLarge := fail(TooLarge, fmt.Sprintf("the request body is larger than %d KiB: a cashbill event is far smaller", MaxBody>>10), nil)
+	tooLarge := func() error {
+		return fail(TooLarge, fmt.Sprintf("the request body is larger than %d KiB: a cashbill event is far smaller", MaxBody>>10), nil)
+	}
 	if !req.IsBase64Encoded {
 		if len(req.Body) > MaxBody {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 		return []byte(req.Body), nil
 	}
 	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBody+3 {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	b, err := base64.StdEncoding.DecodeString(req.Body)
 	if err != nil {
 		return nil, fail(Invalid, "the request body is marked base64-encoded but is not valid base64", err)
 	}
 	if len(b) > MaxBody {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	return b, nil
 }
