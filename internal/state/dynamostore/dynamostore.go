@@ -260,14 +260,13 @@ type applyShape struct {
 	guard   bool // the condition adds that the item owes no alert
 }
 
-// applyQueue is the queue an Apply write puts the item in.
+// applyQueue is the queue an Apply write puts the item in; zero: none.
 type applyQueue uint8
 
 const (
-	queueNone applyQueue = iota
 	// queueResult: an Issue event awaits the NTS result, unless the item is
 	// already in a queue (an alert's).
-	queueResult
+	queueResult applyQueue = iota + 1
 	// queueAlert: the write records a failure alert, pending. The state was
 	// below 305, so the slot holds no failure alert.
 	queueAlert
