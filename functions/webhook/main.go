@@ -16,6 +16,7 @@ import (
 	"github.com/popbill-cashbill-webhook/receiver/internal/business"
 	"github.com/popbill-cashbill-webhook/receiver/internal/business/dynamobusiness"
 	"github.com/popbill-cashbill-webhook/receiver/internal/config"
+	"github.com/popbill-cashbill-webhook/receiver/internal/lambdatune"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/ssmparam"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/dynamostore"
@@ -24,6 +25,7 @@ import (
 )
 
 func main() {
+	lambdatune.Apply(os.Getenv)
 	ctx := context.Background()
 	log := lambdacontext.NewLogger()
 	fatal := func(msg string, err error) {

@@ -253,6 +253,9 @@ func (p *parser) optionalBool(f field) *bool {
 // '?', so that the echo is one line of valid text.
 func Clip(s string) string {
 	const max = 40
+	if len(s) <= max && printableASCII(s) {
+		return s // the usual value: nothing to show as '?', nothing to cut
+	}
 	s = strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf) {
 			return '?'
@@ -263,6 +266,17 @@ func Clip(s string) string {
 		return string(r[:max]) + "…"
 	}
 	return s
+}
+
+// printableASCII reports whether s is only ASCII letters, digits, punctuation
+// and spaces: no byte Clip would change.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // preview shows a raw JSON value in an error message, clipped.

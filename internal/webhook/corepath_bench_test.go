@@ -31,7 +31,7 @@ func (nullStore) ClaimAlert(context.Context, string, string, time.Time, time.Dur
 // validate the body, build the store's delivery record, answer, and write the
 // request's log line (to io.Discard). No store I/O (nullStore), no archive.
 // The DynamoDB adapter's share, building the UpdateItem input, is
-// dynamostore's BenchmarkBuildWrite.
+// dynamostore's BenchmarkApplyCall.
 func BenchmarkCorePath(b *testing.B) {
 	v, _ := auth.New(auth.Basic, credential)
 	h := webhook.New(webhook.Rules{Auth: v}, nullStore{}, outbox.New(nullStore{}, consolealert.New(io.Discard), nil, outbox.Settings{}), slog.New(slog.NewJSONHandler(io.Discard, nil)))

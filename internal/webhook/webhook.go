@@ -295,34 +295,49 @@ func unrecognised(ev cashbill.Event) []string {
 }
 
 func decodeBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
-	tooLarge := fail(TooLarge, fmt.Sprintf("the request body is larger than %d KiB: a cashbill event is far smaller", MaxBody>>10), nil)
+	tooLarge := func() error {
+		return fail(TooLarge, fmt.Sprintf("the request body is larger than %d KiB: a cashbill event is far smaller", MaxBody>>10), nil)
+	}
 	if !req.IsBase64Encoded {
 		if len(req.Body) > MaxBody {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 		return []byte(req.Body), nil
 	}
 	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBody+3 {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	b, err := base64.StdEncoding.DecodeString(req.Body)
 	if err != nil {
 		return nil, fail(Invalid, "the request body is marked base64-encoded but is not valid base64", err)
 	}
 	if len(b) > MaxBody {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	return b, nil
 }
 
 // headers looks request headers up case-insensitively: HTTP APIs lower-case
-// them, other callers may not.
+// them, other callers may not. A name is looked up as given, then lower-cased
+// (HTTP APIs' form), and only then compared with each header, so the usual
+// request costs a map lookup or two and no copy of its headers.
 func headers(h map[string]string) func(string) string {
-	lower := make(map[string]string, len(h))
-	for k, v := range h {
-		lower[strings.ToLower(k)] = v
+	return func(name string) string {
+		if v, ok := h[name]; ok {
+			return strings.TrimSpace(v)
+		}
+		if lower := strings.ToLower(name); lower != name {
+			if v, ok := h[lower]; ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		for k, v := range h {
+			if strings.EqualFold(k, name) {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
 	}
-	return func(name string) string { return strings.TrimSpace(lower[strings.ToLower(name)]) }
 }
 
 func response(status int, body string) events.APIGatewayV2HTTPResponse {
@@ -344,12 +359,14 @@ func response(status int, body string) events.APIGatewayV2HTTPResponse {
 func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err error, latency time.Duration) {
 	// mid and eventType come from the caller, authenticated or not: clipped
 	// like every echoed value. itemKey is 18 digits once it is set.
-	attrs := []slog.Attr{
+	// Room for every member the line can have, metrics included, so that
+	// appending never copies the slice.
+	attrs := make([]slog.Attr, 0, 32)
+	attrs = append(attrs,
 		slog.String("apiRequestId", r.id), slog.String("mid", cashbill.Clip(r.mid)),
 		slog.String("itemKey", r.itemKey), slog.Int("stateCode", r.stateCode),
 		slog.String("eventType", cashbill.Clip(r.eventType)), slog.String("outcome", string(r.outcome)),
-		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
-	}
+		slog.Int("status", status), slog.Float64("latencyMs", float64(latency.Microseconds())/1000))
 	if r.storedStateCode != 0 {
 		attrs = append(attrs, slog.Int("storedStateCode", r.storedStateCode))
 	}

@@ -137,35 +137,6 @@ func readRecord(item map[string]types.AttributeValue) (record, error) {
 	return r, nil
 }
 
-// setEvent sets the event's fields on the item, the key and stateCode
-// apart, and removes an empty text field or an absent interOPYN, so the item
-// holds what the event said.
-func setEvent(u expression.UpdateBuilder, ev cashbill.Event) (expression.UpdateBuilder, error) {
-	fields, err := attributevalue.MarshalMap(event(ev))
-	if err != nil {
-		return u, fmt.Errorf("dynamostore: encode event %s: %w", ev.ItemKey, err)
-	}
-	for name, v := range fields {
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			if name == KeyAttribute {
-				continue
-			}
-			if v.Value == "" {
-				u = u.Remove(expression.Name(name))
-				continue
-			}
-		case *types.AttributeValueMemberNULL:
-			u = u.Remove(expression.Name(name))
-			continue
-		case *types.AttributeValueMemberN:
-			continue // stateCode: written with its condition
-		}
-		u = u.Set(expression.Name(name), expression.Value(v))
-	}
-	return u, nil
-}
-
 // millis is t as the item keeps the times it compares and queries on.
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
@@ -177,7 +148,7 @@ func (s *Store) conditional(ctx context.Context, itemKey string, update expressi
 	if err != nil {
 		return nil, false, err
 	}
-	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	return s.write(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),
 		Key:                                 key(itemKey),
 		UpdateExpression:                    expr.Update(),
@@ -187,6 +158,12 @@ func (s *Store) conditional(ctx context.Context, itemKey string, update expressi
 		ReturnValues:                        rv,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+}
+
+// write runs one conditional UpdateItem; a failed condition returns the
+// item as it was (the input asks for ALL_OLD), with failed true.
+func (s *Store) write(ctx context.Context, in *dynamodb.UpdateItemInput) (item map[string]types.AttributeValue, failed bool, err error) {
+	out, err := s.api.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
@@ -280,66 +257,145 @@ func (s *Store) Apply(ctx context.Context, r state.Delivery) (state.Result, erro
 	}
 }
 
+// applyShape is what the expressions of Apply's write depend on: the
+// values apart, which applyValues gives.
+type applyShape struct {
+	removed uint64 // the event's empty fields (removedFields)
+	queue   applyQueue
+	leased  bool // queueAlert: under the delivery's lease
+	guard   bool // the condition adds that the item owes no alert
+	extra   bool // the body has fields the event does not name (attrExtra)
+}
+
+// applyQueue is the queue an Apply write puts the item in; zero: none.
+type applyQueue uint8
+
+const (
+	// queueResult: an Issue event awaits the NTS result, unless the item is
+	// already in a queue (an alert's).
+	queueResult applyQueue = iota + 1
+	// queueAlert: the write records a failure alert, pending. The state was
+	// below 305, so the slot holds no failure alert.
+	queueAlert
+)
+
+var applyTemplates = templates[applyShape]{build: func(s applyShape) (expression.UpdateBuilder, expression.ConditionBuilder) {
+	u := setEventFields(expression.Set(name(attrState), slot(attrState)), s.removed).
+		Set(name(attrMID), slot(attrMID)).
+		Set(name(attrReceived), slot(attrReceived)).
+		Remove(name(attrBody))
+	if s.extra {
+		u = u.Set(name(attrExtra), slot(attrExtra))
+	} else {
+		u = u.Remove(name(attrExtra))
+	}
+	switch s.queue {
+	case queueAlert:
+		u = setFailureAlert(u, s.leased)
+	case queueResult:
+		u = u.Set(name(DueQueueAttribute), expression.IfNotExists(name(DueQueueAttribute), expression.Value(state.QueueResult))).
+			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), slot(DueAtAttribute)))
+	}
+	cond := expression.Or(expression.AttributeNotExists(name(KeyAttribute)), name(attrState).LessThan(slot(attrState)))
+	if s.guard {
+		cond = cond.And(expression.Or(expression.AttributeNotExists(name(attrAlert)), name(attrAlert).NotEqual(expression.Value(state.AlertPending))))
+	}
+	return u, cond
+}}
+
 // applyWrite is Apply's conditional write; guardPending adds to its condition
 // that the item owes no alert.
 func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending bool) (old map[string]types.AttributeValue, failed bool, err error) {
 	ev := r.Event
-	u, err := setEvent(expression.Set(name(attrState), expression.Value(ev.StateCode)), ev)
+	// The event's fields, the key and stateCode among them, are the write's
+	// first values.
+	values, err := attributevalue.MarshalMap(event(ev))
+	if err != nil {
+		return nil, false, fmt.Errorf("dynamostore: encode event %s: %w", ev.ItemKey, err)
+	}
+	shape := applyShape{removed: removedFields(values), guard: guardPending}
+	err = marshalInto(values,
+		attrMID, r.MID,
+		attrReceived, r.ReceivedAt.UTC().Format(time.RFC3339Nano))
+	if extra := r.Extra(); err == nil && extra != nil {
+		shape.extra = true
+		err = marshalInto(values, attrExtra, string(extra))
+	}
+	switch {
+	case err != nil:
+	case r.Alert != nil:
+		shape.queue, shape.leased = queueAlert, r.AlertOwner != ""
+		err = failureValues(values, r)
+	case ev.StateCode == cashbill.StateIssued:
+		shape.queue = queueResult
+		err = marshalInto(values, DueAtAttribute, millis(state.IssueDay(ev, r.ReceivedAt)))
+	}
 	if err != nil {
 		return nil, false, err
 	}
-	u = u.Set(name(attrMID), expression.Value(r.MID)).
-		Set(name(attrReceived), expression.Value(r.ReceivedAt.UTC().Format(time.RFC3339Nano))).
-		Remove(name(attrBody))
-	if extra := r.Extra(); extra != nil {
-		u = u.Set(name(attrExtra), expression.Value(string(extra)))
-	} else {
-		u = u.Remove(name(attrExtra))
-	}
-	switch {
-	case r.Alert != nil:
-		// The state was below 305, so the slot holds no failure alert.
-		u = setFailureAlert(u, r)
-	case ev.StateCode == cashbill.StateIssued:
-		// Awaiting the NTS result, unless already in a queue (an alert's).
-		u = u.Set(name(DueQueueAttribute), expression.IfNotExists(name(DueQueueAttribute), expression.Value(state.QueueResult))).
-			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), expression.Value(millis(state.IssueDay(ev, r.ReceivedAt)))))
-	}
-	cond := expression.Or(expression.AttributeNotExists(name(KeyAttribute)), name(attrState).LessThan(expression.Value(ev.StateCode)))
-	if guardPending {
-		cond = cond.And(expression.Or(expression.AttributeNotExists(name(attrAlert)), name(attrAlert).NotEqual(expression.Value(state.AlertPending))))
-	}
-	return s.conditional(ctx, ev.ItemKey, u, cond, types.ReturnValueUpdatedOld)
+	return writeTemplate(ctx, s, &applyTemplates, shape, map[string]types.AttributeValue{KeyAttribute: values[KeyAttribute]}, values, types.ReturnValueUpdatedOld)
 }
 
-// setFailureAlert fills the alert slot with r's failure alert, pending,
-// replacing an overdue alert and its lease and record; the lease is r's
-// AlertOwner's when it has one.
-func setFailureAlert(u expression.UpdateBuilder, r state.Delivery) expression.UpdateBuilder {
-	u = setPendingAlert(u, alert.KindFailure, r.Alert, r.ReceivedAt).Remove(name(attrMsgID)).Remove(name(attrSentAt))
-	if r.AlertOwner != "" {
-		return held.Set(u, lease.Lease{Owner: r.AlertOwner, Until: r.AlertLeaseUntil})
+// marshalInto adds to values each name and value of pairs, marshalled.
+func marshalInto(values map[string]types.AttributeValue, pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		av, err := attributevalue.Marshal(pairs[i+1])
+		if err != nil {
+			return fmt.Errorf("dynamostore: encode %v: %w", pairs[i], err)
+		}
+		values[pairs[i].(string)] = av
+	}
+	return nil
+}
+
+// setFailureAlert fills the alert slot with a failure alert, pending,
+// replacing an overdue alert and its lease and record; leased: under the
+// delivery's lease. Its values are failureValues'.
+func setFailureAlert(u expression.UpdateBuilder, leased bool) expression.UpdateBuilder {
+	u = setPendingAlert(u, alert.KindFailure, slot(attrPayload), slot(DueAtAttribute)).Remove(name(attrMsgID)).Remove(name(attrSentAt))
+	if leased {
+		// held.Set's attributes, from the slots.
+		return u.Set(name(held.Owner), slot(held.Owner)).Set(name(held.Until), slot(held.Until))
 	}
 	return held.Remove(u)
 }
 
+// failureValues adds to values those of r's failure alert (setFailureAlert):
+// its payload, owed since r was received, and r's lease when it has one.
+func failureValues(values map[string]types.AttributeValue, r state.Delivery) error {
+	err := marshalInto(values, attrPayload, string(r.Alert), DueAtAttribute, millis(r.ReceivedAt))
+	if err == nil && r.AlertOwner != "" {
+		err = marshalInto(values, held.Owner, r.AlertOwner, held.Until, r.AlertLeaseUntil.UnixMilli())
+	}
+	return err
+}
+
 // setPendingAlert fills the alert slot and puts the item in the alert queue.
-func setPendingAlert(u expression.UpdateBuilder, kind alert.Kind, payload []byte, owedAt time.Time) expression.UpdateBuilder {
+func setPendingAlert(u expression.UpdateBuilder, kind alert.Kind, payload, owedAt expression.ValueBuilder) expression.UpdateBuilder {
 	return u.Set(name(attrKind), expression.Value(kind)).
 		Set(name(attrAlert), expression.Value(state.AlertPending)).
-		Set(name(attrPayload), expression.Value(string(payload))).
+		Set(name(attrPayload), payload).
 		Set(name(DueQueueAttribute), expression.Value(state.QueueAlert)).
-		Set(name(DueAtAttribute), expression.Value(millis(owedAt)))
+		Set(name(DueAtAttribute), owedAt)
 }
+
+// failureTemplates are recordFailure's write, leased or not.
+var failureTemplates = templates[bool]{build: func(leased bool) (expression.UpdateBuilder, expression.ConditionBuilder) {
+	cond := expression.AttributeExists(name(KeyAttribute)).
+		And(expression.Or(expression.AttributeNotExists(name(attrAlert)), is(attrKind, alert.KindOverdue)))
+	return setFailureAlert(expression.UpdateBuilder{}, leased), cond
+}}
 
 // recordFailure stores r's failure alert on an item whose state r did not
 // raise, if its slot is empty or holds an overdue alert. It reports whether
 // the item then owes an alert, and whether r's owner holds its lease.
 func (s *Store) recordFailure(ctx context.Context, r state.Delivery) (pending, claimed bool, err error) {
-	cond := expression.AttributeExists(name(KeyAttribute)).
-		And(expression.Or(expression.AttributeNotExists(name(attrAlert)), is(attrKind, alert.KindOverdue)))
+	values := map[string]types.AttributeValue{}
+	if err := failureValues(values, r); err != nil {
+		return false, false, err
+	}
 	// On a failed condition a concurrent 305 recorded it first.
-	item, failed, err := s.conditional(ctx, r.Event.ItemKey, setFailureAlert(expression.UpdateBuilder{}, r), cond, types.ReturnValueNone)
+	item, failed, err := writeTemplate(ctx, s, &failureTemplates, r.AlertOwner != "", key(r.Event.ItemKey), values, types.ReturnValueNone)
 	if err != nil {
 		return false, false, fmt.Errorf("dynamostore: record failure alert %s: %w", r.Event.ItemKey, err)
 	}

@@ -70,7 +70,7 @@ func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit
 func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byte, now time.Time) (state.OverdueOutcome, error) {
 	inResult := is(DueQueueAttribute, state.QueueResult)
 	cond := inResult.And(name(attrState).LessThan(expression.Value(cashbill.StateNTSSuccess)), expression.AttributeNotExists(name(attrAlert)))
-	old, failed, err := q.conditional(ctx, itemKey, setPendingAlert(expression.UpdateBuilder{}, alert.KindOverdue, payload, now), cond, types.ReturnValueNone)
+	old, failed, err := q.conditional(ctx, itemKey, setPendingAlert(expression.UpdateBuilder{}, alert.KindOverdue, expression.Value(string(payload)), expression.Value(millis(now))), cond, types.ReturnValueNone)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("dynamostore: raise overdue alert %s: %w", itemKey, err)
