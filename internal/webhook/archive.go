@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archiveline"
 	"github.com/popbill-cashbill-webhook/receiver/internal/cashbill"
 )
 
@@ -58,7 +58,7 @@ func (h *Handler) record(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	d := h.delivery(ctx, req, r, received, status, body)
 	r.deliveryID = d.ID
 	if h.lineArchive {
-		r.archived = logarchive.Attrs(d)
+		r.archived = archiveline.Attrs(d)
 		// The cashbill a refused body names, for lookups by cashbill.
 		if r.itemKey == "" {
 			r.itemKey = d.ItemKey

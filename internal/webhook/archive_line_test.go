@@ -16,7 +16,7 @@ import (
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/alert/consolealert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archiveline"
 	"github.com/popbill-cashbill-webhook/receiver/internal/auth"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state/boltstore"
@@ -94,11 +94,11 @@ func TestTheRequestLineIsTheArchiveRecord(t *testing.T) {
 				t.Fatalf("answered %d %q, %v; want %d", resp.StatusCode, resp.Body, err, c.status)
 			}
 			line := strings.TrimSpace(logs.String())
-			got, ok := logarchive.Decode(line)
+			got, ok := archiveline.Decode(line)
 			if !ok || len(rec.got) != i+1 {
 				t.Fatalf("the request line is no archive record (%d recorded):\n%s", len(rec.got), line)
 			}
-			want := logarchive.Kept(rec.got[i])
+			want := archiveline.Kept(rec.got[i])
 			if !got.ReceivedAt.Equal(want.ReceivedAt) {
 				t.Errorf("receivedAt %v, want %v", got.ReceivedAt, want.ReceivedAt)
 			}

@@ -61,7 +61,7 @@ func Run(t *testing.T, newArchive NewArchive) {
 }
 
 // RunKeeping is Run for an adapter that declares what it keeps of a
-// delivery (logarchive.Kept): the deliveries read back are kept(recorded).
+// delivery (archiveline.Kept): the deliveries read back are kept(recorded).
 // An adapter whose kept deliveries have no ExpiresAt leaves expiry to its
 // store (a log group's retention), so that case is not checked here.
 func RunKeeping(t *testing.T, newArchive NewArchive, kept func(archive.Delivery) archive.Delivery) {

@@ -1,3 +1,12 @@
+// Package logarchive is the production adapter of the delivery archive: the
+// webhook's own request line in CloudWatch Logs (package archiveline is the
+// line). Lambda ships each line to the function's log group, whose retention
+// is the archive's, so archiving a delivery costs the webhook no AWS call.
+//
+// Reader looks deliveries up with FilterLogEvents over the log group, and
+// Recorder writes the same lines from programs that are not the Lambda (the
+// cashbill tool's replays and resends, make run-moto) into a stream of their
+// own. Both pass archivetest, with the difference archiveline.Kept declares.
 package logarchive
 
 import (
@@ -14,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archiveline"
 )
 
 // ReadAPI is the call the reader makes, for operators (cmd/cashbill).
@@ -125,7 +135,7 @@ var patternValue = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 // gets all the same (moto treats JSON patterns as match-all).
 func pattern(terms []term) string {
 	var b strings.Builder
-	b.WriteString(`{ ($.message = "` + MessageRequest + `" || $.message = "` + MessageResend + `")`)
+	b.WriteString(`{ ($.message = "` + archiveline.MessageRequest + `" || $.message = "` + archiveline.MessageResend + `")`)
 	for _, t := range terms {
 		if patternValue.MatchString(t.value) {
 			b.WriteString(` && $.` + t.key + ` = "` + t.value + `"`)
@@ -195,7 +205,7 @@ func (r *Reader) filter(ctx context.Context, pattern string, start, end int64, e
 			return fmt.Errorf("logarchive: filter %s: %w", r.group, err)
 		}
 		for _, e := range page.Events {
-			if d, ok := Decode(aws.ToString(e.Message)); ok {
+			if d, ok := archiveline.Decode(aws.ToString(e.Message)); ok {
 				each(d, aws.ToInt64(e.Timestamp))
 			}
 		}
@@ -226,7 +236,7 @@ func (r *Recorder) Record(ctx context.Context, d archive.Delivery) error {
 	if !ok {
 		return fmt.Errorf("logarchive: %q is not an archive ID", d.ID)
 	}
-	msg, err := Encode(d)
+	msg, err := archiveline.Encode(d)
 	if err != nil {
 		return fmt.Errorf("logarchive: encode %s: %w", d.ID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archiveline"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archivetest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
@@ -22,5 +23,5 @@ func TestContract(t *testing.T) {
 			*logarchive.Recorder
 			*logarchive.Reader
 		}{logarchive.NewRecorder(client, group, logarchive.ToolStream), logarchive.NewReader(client, group, retention)}
-	}, logarchive.Kept)
+	}, archiveline.Kept)
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archiveline"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/modroot"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/mototest"
 	"github.com/popbill-cashbill-webhook/receiver/internal/testkit/rietest"
@@ -102,7 +102,7 @@ func archived(t *testing.T, name string, line map[string]any, status int, event 
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, ok := logarchive.Decode(string(raw))
+	d, ok := archiveline.Decode(string(raw))
 	if !ok || d.Status != status || string(d.Outcome) != fmt.Sprint(line["outcome"]) {
 		t.Errorf("%s: the request line is no archive record of the delivery (status %d): %s", name, status, raw)
 		return

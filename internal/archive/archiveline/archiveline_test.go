@@ -1,4 +1,4 @@
-package logarchive_test
+package archiveline_test
 
 import (
 	"reflect"
@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive"
+	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archiveline"
 	"github.com/popbill-cashbill-webhook/receiver/internal/archive/archivetest"
-	"github.com/popbill-cashbill-webhook/receiver/internal/archive/logarchive"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
 )
 
@@ -31,12 +31,12 @@ func TestALineDecodesAsWhatTheArchiveKeeps(t *testing.T) {
 		{"an alert resent on purpose", resent},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			line, err := logarchive.Encode(c.d)
+			line, err := archiveline.Encode(c.d)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := logarchive.Decode(string(line))
-			want := logarchive.Kept(c.d)
+			got, ok := archiveline.Decode(string(line))
+			want := archiveline.Kept(c.d)
 			if !got.ReceivedAt.Equal(want.ReceivedAt) {
 				t.Errorf("receivedAt %v, want %v", got.ReceivedAt, want.ReceivedAt)
 			}
@@ -59,7 +59,7 @@ func TestOnlyRequestLinesAndResendRecordsAreDeliveries(t *testing.T) {
 		`{"message":"request","deliveryId":"not-an-id"}`,
 		`START RequestId: 1 Version: $LATEST`,
 	} {
-		if d, ok := logarchive.Decode(line); ok {
+		if d, ok := archiveline.Decode(line); ok {
 			t.Errorf("Decode(%s) = %+v, want no delivery", line, d)
 		}
 	}

@@ -1,21 +1,16 @@
-// Package logarchive is the production adapter of the delivery archive: the
-// webhook's own request line in CloudWatch Logs. The webhook writes exactly
-// one JSON line per request; with the archive on, that line also carries the
-// archive's fields (Attrs), so archiving a delivery costs no AWS call and
-// cannot fail apart from the answer. Lambda ships the line to the function's
-// log group, whose retention is the archive's.
+// Package archiveline is the delivery archive's record as a log line: the
+// fields the webhook's request line carries when the line is the archive
+// (Attrs), and how a line reads back as an archive.Delivery (Decode). It
+// imports no AWS SDK, so the webhook links no CloudWatch Logs client:
+// Lambda ships the line. logarchive reads and writes such lines in
+// CloudWatch Logs.
 //
 // A refused delivery (archive.Refused: answered 4xx or 5xx) keeps the request
 // itself on its line, so that it can be replayed after a fix: POPBiLL's
 // headers, the body as received, isBase64Encoded, truncated, authenticated
 // and the method. An applied one (stored, duplicate, stale) keeps only its
 // bodySize: its content is in the state table.
-//
-// Reader looks deliveries up with FilterLogEvents over the log group, and
-// Recorder writes the same lines from programs that are not the Lambda (the
-// cashbill tool's replays and resends, make run-moto) into a stream of their
-// own. Both pass archivetest, with the one declared difference above.
-package logarchive
+package archiveline
 
 import (
 	"bytes"
