@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,7 +106,7 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 		return d
 	}
 	d.ItemKey, d.StateCode, d.EventType = r.itemKey, r.stateCode, clipText(r.eventType)
-	about := aboutOf(req)
+	about := aboutOf(req, r.about)
 	if d.ItemKey == "" {
 		d.ItemKey = about.ItemKey
 	}
@@ -138,12 +137,12 @@ type about struct {
 	ItemKey, CorpNum, FranchiseCorpNum, MgtKey string
 }
 
-var (
-	itemKeyForm = regexp.MustCompile(`^[0-9]{18}$`)
-	mgtKeyForm  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,24}$`)
-)
-
-func aboutOf(req events.APIGatewayV2HTTPRequest) about {
+// aboutOf is parsed when the event parsed, else what a lenient read of the
+// body finds; either way each field only in its proper form.
+func aboutOf(req events.APIGatewayV2HTTPRequest, parsed *about) about {
+	if parsed != nil {
+		return parsed.inForm()
+	}
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(req.Body)
@@ -155,13 +154,31 @@ func aboutOf(req events.APIGatewayV2HTTPRequest) about {
 	var a about
 	// A field of another type only leaves that field empty.
 	_ = json.Unmarshal(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), &a)
-	if !itemKeyForm.MatchString(a.ItemKey) {
+	return a.inForm()
+}
+
+// inForm is a with an itemKey that is not 18 digits, or a mgtKey that is not
+// 1 to 24 of A-Z, a-z, 0-9, _ and -, left empty.
+func (a about) inForm() about {
+	if len(a.ItemKey) != 18 || !only(a.ItemKey, func(c byte) bool { return '0' <= c && c <= '9' }) {
 		a.ItemKey = ""
 	}
-	if !mgtKeyForm.MatchString(a.MgtKey) {
+	if len(a.MgtKey) > 24 || !only(a.MgtKey, func(c byte) bool {
+		return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-'
+	}) {
 		a.MgtKey = ""
 	}
 	return a
+}
+
+// only reports whether s is not empty and every byte of it passes ok.
+func only(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (a about) corpNum() string {

@@ -105,6 +105,9 @@ type invocation struct {
 	// Webhook route; businessRefused: the event was another business's (business.go).
 	business, tokenID string
 	businessRefused   bool
+	// about: what the archive indexes the delivery by, from the parsed
+	// event; nil when the body did not parse (archive.go reads it leniently).
+	about *about
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -164,6 +167,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return fail(Invalid, "the event was not accepted: "+err.Error(), err)
 	}
 	r.itemKey, r.stateCode, r.eventType = ev.ItemKey, ev.StateCode, ev.EventType
+	r.about = &about{ItemKey: ev.ItemKey, CorpNum: ev.CorpNum, FranchiseCorpNum: ev.FranchiseCorpNum, MgtKey: ev.MgtKey}
 	if err := checkBusiness(ev, r); err != nil {
 		return err
 	}
