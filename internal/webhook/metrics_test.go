@@ -266,3 +266,17 @@ func TestWithoutMetricsTheLineHasNoEMF(t *testing.T) {
 		}
 	}
 }
+
+func TestWithMetricsTheRequestLineCarriesItsTimeOnlyInTheEMFBlock(t *testing.T) {
+	m := newMetered(t)
+	line := m.send(t, request("m-1", body("022122116191200001", 300, nil), nil))
+	for _, key := range []string{"time", "timestamp"} {
+		if v, ok := line[key]; ok {
+			t.Errorf("the line carries %s=%v beside _aws.Timestamp", key, v)
+		}
+	}
+	aws, _ := line["_aws"].(map[string]any)
+	if ts, ok := aws["Timestamp"].(float64); !ok || ts <= 0 {
+		t.Errorf("_aws.Timestamp = %v, want the line's time in unix milliseconds", aws["Timestamp"])
+	}
+}
