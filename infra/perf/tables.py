@@ -40,6 +40,8 @@ def template_tables():
             continue
         p = res[logical]["Properties"]
         out[name] = {k: p[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in p}
+        if "GlobalSecondaryIndexes" in out[name]:  # without the !If entry a new stack does not have
+            out[name]["GlobalSecondaryIndexes"] = [g for g in out[name]["GlobalSecondaryIndexes"] if g]
     return out
 
 

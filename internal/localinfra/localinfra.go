@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"sort"
 	"strings"
@@ -188,7 +189,7 @@ type tableProps struct {
 
 func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, error) {
 	var p tableProps
-	if err := decodeStrict(props, skippedTableProps, &p); err != nil {
+	if err := decodeStrict(unconditionalIndexes(props), skippedTableProps, &p); err != nil {
 		return nil, err
 	}
 	if len(p.KeySchema) == 0 {
@@ -210,6 +211,27 @@ func tableInput(name string, props map[string]any) (*dynamodb.CreateTableInput, 
 		})
 	}
 	return in, nil
+}
+
+// unconditionalIndexes is props without the global secondary indexes a
+// condition adds (an Fn::If entry of the list): the state table's previous
+// due index, which the template keeps only during the first deploy of an
+// update, never on a new stack.
+func unconditionalIndexes(props map[string]any) map[string]any {
+	list, ok := props["GlobalSecondaryIndexes"].([]any)
+	if !ok {
+		return props
+	}
+	kept := make([]any, 0, len(list))
+	for _, gsi := range list {
+		if m, ok := gsi.(map[string]any); ok && m["Fn::If"] != nil {
+			continue
+		}
+		kept = append(kept, gsi)
+	}
+	out := maps.Clone(props)
+	out["GlobalSecondaryIndexes"] = kept
+	return out
 }
 
 // Topic properties with no effect in an emulator.

@@ -42,8 +42,8 @@ func TestProvisionCreatesTheTemplatesTableAndTopic(t *testing.T) {
 	if got := keyNames(out.Table.KeySchema); len(got) != 1 || got[0] != "itemKey:HASH" {
 		t.Errorf("key schema = %v, want the template's itemKey:HASH", got)
 	}
-	if gsi := out.Table.GlobalSecondaryIndexes; len(gsi) != 1 || aws.ToString(gsi[0].IndexName) != "due" || len(gsi[0].KeySchema) != 2 {
-		t.Errorf("indexes = %+v, want the template's due index (dueQueue, dueAt)", gsi)
+	if gsi := out.Table.GlobalSecondaryIndexes; len(gsi) != 1 || aws.ToString(gsi[0].IndexName) != "due-keys" || len(gsi[0].KeySchema) != 2 {
+		t.Errorf("indexes = %+v, want the template's due-keys index (dueQueue, dueAt) alone: a new stack has no previous due index", gsi)
 	}
 	if out.Table.BillingModeSummary == nil || out.Table.BillingModeSummary.BillingMode != dbtypes.BillingModePayPerRequest {
 		t.Errorf("billing mode = %+v, want PAY_PER_REQUEST", out.Table.BillingModeSummary)

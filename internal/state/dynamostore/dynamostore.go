@@ -44,7 +44,7 @@ type ReadAPI interface {
 // unix milliseconds), only the keys projected (due.go reads the items).
 // template.yaml declares it.
 const (
-	DueIndex          = "due"
+	DueIndex          = "due-keys"
 	DueQueueAttribute = "dueQueue"
 	DueAtAttribute    = "dueAt"
 )

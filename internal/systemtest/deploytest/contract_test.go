@@ -129,15 +129,25 @@ func TestStateTableKeyIsWhatTheStoreWrites(t *testing.T) {
 	if !reflect.DeepEqual(p["AttributeDefinitions"], wantAttrs) {
 		t.Errorf("AttributeDefinitions = %v, want %v", p["AttributeDefinitions"], wantAttrs)
 	}
-	wantIndexes := []any{map[string]any{
-		"IndexName": dynamostore.DueIndex,
-		"KeySchema": []any{
-			map[string]any{"AttributeName": dynamostore.DueQueueAttribute, "KeyType": "HASH"},
-			map[string]any{"AttributeName": dynamostore.DueAtAttribute, "KeyType": "RANGE"},
+	dueKeys := []any{
+		map[string]any{"AttributeName": dynamostore.DueQueueAttribute, "KeyType": "HASH"},
+		map[string]any{"AttributeName": dynamostore.DueAtAttribute, "KeyType": "RANGE"},
+	}
+	wantIndexes := []any{
+		map[string]any{
+			"IndexName": dynamostore.DueIndex,
+			"KeySchema": dueKeys,
+			// Keys only: dynamostore reads the items it finds (BatchGetAPI).
+			"Projection": map[string]any{"ProjectionType": "KEYS_ONLY"},
 		},
-		// Keys only: dynamostore reads the items it finds (BatchGetAPI).
-		"Projection": map[string]any{"ProjectionType": "KEYS_ONLY"},
-	}}
+		// The previous index, under another name, only while KeepPreviousDueIndex
+		// is true: the first of the two deploys that update an older stack.
+		map[string]any{"Fn::If": []any{
+			"KeepsPreviousDueIndex",
+			map[string]any{"IndexName": "due", "KeySchema": dueKeys, "Projection": map[string]any{"ProjectionType": "ALL"}},
+			map[string]any{"Ref": "AWS::NoValue"},
+		}},
+	}
 	if !reflect.DeepEqual(p["GlobalSecondaryIndexes"], wantIndexes) {
 		t.Errorf("GlobalSecondaryIndexes = %v, want the sweeper's due index %v", p["GlobalSecondaryIndexes"], wantIndexes)
 	}
