@@ -54,6 +54,19 @@ func fieldNamed(name []byte) (field, bool) {
 	return 0, false
 }
 
+// named is fieldNamed, trying the field after the last one found first.
+func (fs *fields) named(name []byte) (field, bool) {
+	if fs.next < fieldCount && string(name) == fieldNames[fs.next] {
+		fs.next++
+		return fs.next - 1, true
+	}
+	f, ok := fieldNamed(name)
+	if ok {
+		fs.next = f + 1
+	}
+	return f, ok
+}
+
 // fields holds the raw JSON value of each of the event's keys in the body (nil
 // when absent), and the first key the body names twice.
 type fields struct {
@@ -61,6 +74,9 @@ type fields struct {
 	unknown    map[string]bool // the other keys, made on the first one
 	duplicated bool
 	duplicate  string
+	// next is the field after the last one found: POPBiLL sends the keys in
+	// fieldNames' order, so the next key is usually it (one comparison).
+	next field
 }
 
 func (fs *fields) add(key []byte, escaped bool, value []byte) {
@@ -72,7 +88,7 @@ func (fs *fields) add(key []byte, escaped bool, value []byte) {
 		unquote(&b, key)
 		key = []byte(b.String())
 	}
-	if f, ok := fieldNamed(key); ok {
+	if f, ok := fs.named(key); ok {
 		if fs.value[f] == nil {
 			fs.value[f] = value
 			return

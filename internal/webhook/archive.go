@@ -106,7 +106,7 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 		return d
 	}
 	d.ItemKey, d.StateCode, d.EventType = r.itemKey, r.stateCode, clipText(r.eventType)
-	about := aboutOf(req, r.about)
+	about := aboutOf(req, r)
 	if d.ItemKey == "" {
 		d.ItemKey = about.ItemKey
 	}
@@ -137,11 +137,11 @@ type about struct {
 	ItemKey, CorpNum, FranchiseCorpNum, MgtKey string
 }
 
-// aboutOf is parsed when the event parsed, else what a lenient read of the
+// aboutOf is r's when the event parsed, else what a lenient read of the
 // body finds; either way each field only in its proper form.
-func aboutOf(req events.APIGatewayV2HTTPRequest, parsed *about) about {
-	if parsed != nil {
-		return parsed.inForm()
+func aboutOf(req events.APIGatewayV2HTTPRequest, r *invocation) about {
+	if r.parsed {
+		return r.about.inForm()
 	}
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {

@@ -106,8 +106,9 @@ type invocation struct {
 	business, tokenID string
 	businessRefused   bool
 	// about: what the archive indexes the delivery by, from the parsed
-	// event; nil when the body did not parse (archive.go reads it leniently).
-	about *about
+	// event when parsed; else archive.go reads the body leniently.
+	about  about
+	parsed bool
 }
 
 // Handle answers one request. It never returns an error: every failure is
@@ -167,7 +168,7 @@ func (h *Handler) handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return fail(Invalid, "the event was not accepted: "+err.Error(), err)
 	}
 	r.itemKey, r.stateCode, r.eventType = ev.ItemKey, ev.StateCode, ev.EventType
-	r.about = &about{ItemKey: ev.ItemKey, CorpNum: ev.CorpNum, FranchiseCorpNum: ev.FranchiseCorpNum, MgtKey: ev.MgtKey}
+	r.about, r.parsed = about{ItemKey: ev.ItemKey, CorpNum: ev.CorpNum, FranchiseCorpNum: ev.FranchiseCorpNum, MgtKey: ev.MgtKey}, true
 	if err := checkBusiness(ev, r); err != nil {
 		return err
 	}
@@ -405,18 +406,21 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 		}
 	}
 	attrs = append(attrs, r.archived...)
-	if h.namespace == "" {
-		h.log.LogAttrs(ctx, level, "request", attrs...)
-		return
-	}
-	// With metrics, the EMF block's Timestamp is the line's time, to the
-	// millisecond, and CloudWatch Logs stamps the event: the line leaves out
-	// a timestamp of its own (48 bytes of every delivery's log bill).
 	if !h.log.Enabled(ctx, level) {
 		return
 	}
-	rec := slog.NewRecord(time.Time{}, level, "request", 0)
-	rec.AddAttrs(append(attrs, h.metricAttrs(r, err, h.now())...)...)
+	// The record is handed to the handler directly: no caller's PC to look
+	// up (the line names no source). With metrics, the EMF block's Timestamp
+	// is the line's time, to the millisecond, and CloudWatch Logs stamps the
+	// event: the line leaves out a timestamp of its own (48 bytes of every
+	// delivery's log bill).
+	at := time.Now()
+	if h.namespace != "" {
+		attrs = append(attrs, h.metricAttrs(r, err, h.now())...)
+		at = time.Time{}
+	}
+	rec := slog.NewRecord(at, level, "request", 0)
+	rec.AddAttrs(attrs...)
 	_ = h.log.Handler().Handle(ctx, rec)
 }
 
