@@ -303,7 +303,7 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 	case ev.StateCode == cashbill.StateIssued:
 		// Awaiting the NTS result, unless already in a queue (an alert's).
 		u = u.Set(name(DueQueueAttribute), expression.IfNotExists(name(DueQueueAttribute), expression.Value(state.QueueResult))).
-			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), expression.Value(millis(state.IssueDay(ev, r.ReceivedAt)))))
+			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), expression.Value(millis(state.ResultDueAt(ev, r.ReceivedAt)))))
 	}
 	cond := expression.Or(expression.AttributeNotExists(name(KeyAttribute)), name(attrState).LessThan(expression.Value(ev.StateCode)))
 	if guardPending {
