@@ -34,7 +34,10 @@ import (
 // write, and the watermark keeps the later position.
 func (s *Sweeper) watch(ctx context.Context, now time.Time, rep *Report, failed func(string), send func(string)) {
 	through := now.Add(-s.settings.Deadline)
+	// budget bounds the raises of one run, the re-examination's included.
+	budget := s.settings.Batch
 	raise := func(it state.Item) bool {
+		budget--
 		rep.Found++
 		f := alert.FromEvent(it.Event, it.MID, alert.KindOverdue)
 		out, err := s.queues.RaiseOverdue(ctx, it.Event.ItemKey, alert.Encode(f), now)
@@ -55,7 +58,7 @@ func (s *Sweeper) watch(ctx context.Context, now time.Time, rep *Report, failed 
 		return
 	}
 	if marked {
-		s.recheck(ctx, now, through, mark, raise, failed)
+		s.recheck(ctx, now, through, mark, func(it state.Item) bool { return budget > 0 && raise(it) }, failed)
 	}
 
 	entries, err := s.queues.ResultEntries(ctx, mark, through, s.settings.Batch)
@@ -65,6 +68,8 @@ func (s *Sweeper) watch(ctx context.Context, now time.Time, rep *Report, failed 
 	handled, whole := mark, true
 	for _, e := range entries {
 		switch {
+		case e.Found && e.Item.AwaitingResult() && budget == 0:
+			whole = false // the next run's
 		case e.Found && e.Item.AwaitingResult():
 			whole = raise(e.Item) && whole
 		case e.Found && e.Item.DueQueue == state.QueueResult:
