@@ -171,7 +171,7 @@ const ResultHorizon = 66 * time.Hour
 // an entry written just before a run may be invisible to it (the index is
 // eventually consistent), and one whose overdue write failed is tried again
 // for as long.
-const ResultOverlap = 30 * time.Minute
+const ResultOverlap = 10 * time.Minute
 
 // ResultDueAt is where an issued cashbill enters the result queue: its
 // IssueDay, or ResultHorizon before it was received if that is later.
