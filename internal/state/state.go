@@ -148,7 +148,8 @@ type Item struct {
 }
 
 // The queues an item can wait in, each a sparse index: an item is in at most
-// one, and in none once nothing is owed or awaited.
+// one; it leaves the alert queue once nothing is owed, and stays in the
+// result queue once its result came (the watchdog's window passes it).
 const (
 	// QueueAlert: an alert is pending; DueAt is when it became owed.
 	QueueAlert = "alert"
