@@ -145,14 +145,15 @@ func (q *Queues) ResultWatermark(ctx context.Context) (state.Position, bool, err
 	if len(out.UnprocessedKeys) > 0 {
 		return state.Position{}, false, fmt.Errorf("dynamostore: read watermark: left unprocessed")
 	}
-	for _, item := range out.Responses[q.table] {
-		var w watermark
-		if err := attributevalue.UnmarshalMap(item, &w); err != nil || w.DueAt == nil {
-			return state.Position{}, false, fmt.Errorf("dynamostore: read watermark: not a watermark item")
-		}
-		return state.Position{DueAt: time.UnixMilli(*w.DueAt), ItemKey: w.ItemKey}, true, nil
+	items := out.Responses[q.table]
+	if len(items) == 0 {
+		return state.Position{}, false, nil
 	}
-	return state.Position{}, false, nil
+	var w watermark
+	if err := attributevalue.UnmarshalMap(items[0], &w); err != nil || w.DueAt == nil {
+		return state.Position{}, false, fmt.Errorf("dynamostore: read watermark: not a watermark item")
+	}
+	return state.Position{DueAt: time.UnixMilli(*w.DueAt), ItemKey: w.ItemKey}, true, nil
 }
 
 // AdvanceResultWatermark moves the watermark to p with one conditional
