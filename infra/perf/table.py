@@ -78,13 +78,23 @@ else:
     row("cold start vs hello-world", "not run", "≤ Go peer's ratio + 0.1")
 
 
+# The sweeper's units on the same mix, per delivery (BenchmarkWatchdogUnits in bench.txt): the
+# watchdog reads each cashbill once its deadline passes, which the webhook's run does not see.
+sw = re.search(r"^BenchmarkWatchdogUnits(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) sweeper-RRU/delivery\s+([\d.]+) sweeper-WRU/delivery",
+               bench, re.M)
+
+
 def per_delivery(name):
     u = units.get(name)
     if not u:
         return None
     n = u["deliveries"]
-    return {"wru": {k: v / n for k, v in u["wru"].items()}, "rru": {k: v / n for k, v in u["rru"].items()},
-            "publishes": u["publishes"] / n, "log_bytes": u["log_bytes"] / (n + 40)}
+    out = {"wru": {k: v / n for k, v in u["wru"].items()}, "rru": {k: v / n for k, v in u["rru"].items()},
+           "publishes": u["publishes"] / n, "log_bytes": u["log_bytes"] / (n + 40)}
+    if name == "webhook" and sw:
+        out["rru"]["sweeper (state, due-keys)"] = float(sw.group(1))
+        out["wru"]["sweeper (state)"] = float(sw.group(2))
+    return out
 
 
 def dollars(name):
@@ -110,7 +120,9 @@ def dollars(name):
     return items
 
 
-for name, label in (("webhook", "webhook"), ("gopeer", "floor (the Go peer)")):
+if not sw and units.get("webhook"):
+    row("sweeper units per delivery", "not run (BenchmarkWatchdogUnits): not in the $ figure")
+for name, label in (("webhook", "webhook and its sweeper"), ("gopeer", "floor (the Go peer)")):
     u = per_delivery(name)
     if not u:
         row(f"units per delivery, {label}", "not run")
@@ -120,6 +132,8 @@ for name, label in (("webhook", "webhook"), ("gopeer", "floor (the Go peer)")):
         row(f"  {k}", f"{v:.2f}")
     if u["rru"]:
         row(f"RRU per delivery, {label}", f"{sum(u['rru'].values()):.2f}")
+        for k, v in sorted(u["rru"].items()):
+            row(f"  {k}", f"{v:.2f}")
     row("  SNS publishes per delivery", f"{u['publishes']:.3f}")
     row("  bytes logged per delivery", f"{u['log_bytes']:.0f}")
 

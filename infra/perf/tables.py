@@ -3,7 +3,7 @@
 
 usage: tables.py INSTRUMENT.py ARGS...
 cpu_per_event.py creates one table, "state", with only its key: this receiver also keeps a sparse
-GSI "due" on the state table. This wrapper creates it as template.yaml declares it (attributes,
+GSI "due-keys" on the state table. This wrapper creates it as template.yaml declares it (attributes,
 keys, indexes and projections), and an archive table beside it only when the template declares one
 (ArchiveTable; the receiver's archive is now its request line, which the figure's log bytes count).
 The instrument itself runs unchanged.
@@ -17,31 +17,18 @@ the receiver logged. The extra reads make that run's times meaningless: take tim
 import json, os, runpy, subprocess, sys
 
 import boto3
-import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import units  # noqa: E402
 
 
-class _Tagged(yaml.SafeLoader):
-    """Reads template.yaml, turning CloudFormation's tags (!Ref, !If, ...) into None."""
-
-
-_Tagged.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def template_tables():
-    with open(os.path.join(HERE, "..", "..", "template.yaml")) as f:
-        res = yaml.load(f, Loader=_Tagged)["Resources"]
     out = {}
     for logical, name in (("StateTable", "state"), ("ArchiveTable", "archive")):
-        if logical not in res:
-            continue
-        p = res[logical]["Properties"]
-        out[name] = {k: p[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in p}
-        if "GlobalSecondaryIndexes" in out[name]:  # without the !If entry a new stack does not have
-            out[name]["GlobalSecondaryIndexes"] = [g for g in out[name]["GlobalSecondaryIndexes"] if g]
+        table = units.template_table(logical)
+        if table is not None:
+            out[name] = table
     return out
 
 

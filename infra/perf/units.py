@@ -17,11 +17,33 @@ before and after it, and charges, per the DynamoDB Developer Guide:
 - a read: GetItem 1 RRU per 4 KB (half when eventually consistent), Query the sum of the items it
   returns rounded up to 4 KB (half when eventually consistent), BatchGetItem each item so.
 """
-import base64, http.client, http.server, json, math, re, threading, urllib.parse
+import base64, http.client, http.server, json, math, os, re, threading, urllib.parse
 
 import boto3
+import yaml
 
 KB = 1024
+
+
+class _Tagged(yaml.SafeLoader):
+    """Reads template.yaml, turning CloudFormation's tags (!Ref, !If, ...) into None."""
+
+
+_Tagged.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def template_table(logical):
+    """The keys and indexes of template.yaml's table resource logical, as a new stack has them
+    (without the conditional !If entry of its index list), or None when the template has none."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "template.yaml")) as f:
+        res = yaml.load(f, Loader=_Tagged)["Resources"]
+    if logical not in res:
+        return None
+    p = res[logical]["Properties"]
+    out = {k: p[k] for k in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if k in p}
+    if "GlobalSecondaryIndexes" in out:
+        out["GlobalSecondaryIndexes"] = [g for g in out["GlobalSecondaryIndexes"] if g]
+    return out
 
 
 def size_of_value(v):

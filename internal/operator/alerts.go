@@ -141,15 +141,18 @@ ITEMKEY shows it with its message id`)
 		return err
 	}
 	for _, it := range waiting {
-		// The queue is left lazily: a cashbill whose result (or an alert)
-		// came is still in it until the sweeper's next run takes it out.
+		// Due lists only cashbills still awaiting their result; this check
+		// stays for a store that lists more.
 		if it.Event.StateCode >= cashbill.StateNTSSuccess || it.AlertStatus != "" {
 			continue
 		}
+		// A 300 delivered late entered the queue later than its issue day
+		// (state.ResultDueAt): the deadline is from the issue day.
+		day := state.IssueDay(it.Event, it.ReceivedAt)
 		o.AwaitingResult = append(o.AwaitingResult, AwaitingResult{
 			ItemKey: it.Event.ItemKey, CorpNum: it.Event.BusinessNumber(), MgtKey: it.Event.MgtKey,
-			StateCode: it.Event.StateCode, IssueDay: it.DueAt, DeadlineAt: it.DueAt.Add(deadline),
-			OverdueSeconds: int64(now.Sub(it.DueAt.Add(deadline)) / time.Second),
+			StateCode: it.Event.StateCode, IssueDay: day, DeadlineAt: day.Add(deadline),
+			OverdueSeconds: int64(now.Sub(day.Add(deadline)) / time.Second),
 		})
 	}
 	raised, err := b.Queues.Due(ctx, state.QueueAlert, now, limit)

@@ -162,7 +162,7 @@ func weekOf(ctx context.Context, b *Backend, names map[string]string, from, to t
 		return v, fmt.Errorf("the state's result queue could not be read: %s", awserr.Cause(err))
 	}
 	for _, it := range waiting {
-		// As alerts --overdue: the queue is left lazily.
+		// As alerts --overdue.
 		if it.Event.StateCode < cashbill.StateNTSSuccess && it.AlertStatus == "" {
 			row(it.Event.BusinessNumber()).OverdueResults++
 		}

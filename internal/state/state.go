@@ -148,15 +148,65 @@ type Item struct {
 }
 
 // The queues an item can wait in, each a sparse index: an item is in at most
-// one, and in none once nothing is owed or awaited.
+// one; it leaves the alert queue once nothing is owed, and stays in the
+// result queue once its result came (the watchdog's window passes it).
 const (
 	// QueueAlert: an alert is pending; DueAt is when it became owed.
 	QueueAlert = "alert"
 	// QueueResult: an issued cashbill (300) awaits its NTS result; DueAt is
-	// midnight KST of its issue date. Apply does not take an item out when a
-	// result arrives (that would need a read); RaiseOverdue does, lazily.
+	// ResultDueAt. No write takes an item out when its result arrives: its
+	// entry stays, and the watchdog, which reads the queue as a moving window
+	// (ResultEntries, ResultWatermark), skips it without a write.
 	QueueResult = "result"
 )
+
+// ResultHorizon is how far behind its receipt a 300 may enter the result
+// queue: ResultDueAt is never earlier than ResultHorizon before the 300 was
+// received, so that a 300 delivered late (a manual re-run days after issue)
+// enters where the watchdog's window has not yet passed. It equals the
+// watchdog's default deadline.
+const ResultHorizon = 66 * time.Hour
+
+// ResultOverlap is how far behind ResultHorizon before now the watchdog
+// re-examines the result queue's entries that its watermark has passed:
+// an entry written just before a run may be invisible to it (the index is
+// eventually consistent), and one whose overdue write failed is tried again
+// for as long.
+const ResultOverlap = 10 * time.Minute
+
+// ResultDueAt is where an issued cashbill enters the result queue: its
+// IssueDay, or ResultHorizon before it was received if that is later.
+func ResultDueAt(ev cashbill.Event, received time.Time) time.Time {
+	day := IssueDay(ev, received)
+	if floor := received.Add(-ResultHorizon); floor.After(day) {
+		return floor.Truncate(time.Millisecond)
+	}
+	return day
+}
+
+// AwaitingResult reports whether an item read from the result queue still
+// awaits its NTS result: below 304 with an empty alert slot, the condition
+// under which RaiseOverdue raises.
+func (it Item) AwaitingResult() bool {
+	return it.DueQueue == QueueResult && it.Event.StateCode < cashbill.StateNTSSuccess && it.AlertStatus == ""
+}
+
+// Position is a place in the result queue: an entry's DueAt and itemKey.
+// The due index orders entries by DueAt; of one DueAt, in an order of its
+// own, from which a read resumes after a named itemKey. An empty ItemKey is
+// before every entry of its DueAt; the zero Position is before every entry.
+type Position struct {
+	DueAt   time.Time
+	ItemKey string
+}
+
+// Entry is one entry of the result queue with its item as read. Found is
+// false when the item is gone.
+type Entry struct {
+	At    Position
+	Item  Item
+	Found bool
+}
 
 // kst is Korea Standard Time, in which POPBiLL writes every date (no DST).
 var kst = time.FixedZone("KST", 9*60*60)
@@ -183,7 +233,8 @@ type OverdueOutcome string
 const (
 	// OverdueRaised: the item owes an overdue alert, now in QueueAlert.
 	OverdueRaised OverdueOutcome = "raised"
-	// ResultKnown: the item had its result (or an alert) already; it left QueueResult.
+	// ResultKnown: the item is in QueueResult but has its result (or an
+	// alert) already; nothing was written.
 	ResultKnown OverdueOutcome = "result-known"
 	// OverdueNotOwed: the item was no longer in QueueResult.
 	OverdueNotOwed OverdueOutcome = "not-owed"
@@ -191,15 +242,28 @@ const (
 
 // Queues is what the sweeper does beside claiming and marking: find the items
 // due in a queue, and raise the overdue alert of an item still awaiting its
-// result. Neither scans the table.
+// result. None scans the table.
 type Queues interface {
 	// Due returns up to limit items of queue whose DueAt is at or before
 	// through, earliest first. It may miss an item that became due in the
 	// last moments (the index is eventually consistent): the next run finds it.
+	// Of QueueResult it returns the items still awaiting their result
+	// (AwaitingResult), from the watermark's DueAt on.
 	Due(ctx context.Context, queue string, through time.Time, limit int) ([]Item, error)
+	// ResultEntries returns up to limit entries of QueueResult after
+	// position after and due at or before through, in index order, each
+	// with its item as read, whether or not it still awaits its result.
+	ResultEntries(ctx context.Context, after Position, through time.Time, limit int) ([]Entry, error)
+	// ResultWatermark is the position through which the watchdog has
+	// examined QueueResult; false when it never has.
+	ResultWatermark(ctx context.Context) (Position, bool, error)
+	// AdvanceResultWatermark stores p as the watermark unless the stored
+	// one has a later DueAt, which it keeps (not an error): the watermark
+	// never moves back in time. Of one DueAt, the last position stored stays.
+	AdvanceResultWatermark(ctx context.Context, p Position) error
 	// RaiseOverdue stores alert as the item's pending overdue alert if the
 	// item is still in QueueResult, below stateCode 304 and with an empty
-	// alert slot; an item in QueueResult that has its result leaves it.
+	// alert slot. It writes nothing otherwise.
 	RaiseOverdue(ctx context.Context, itemKey string, alert []byte, now time.Time) (OverdueOutcome, error)
 }
 

@@ -11,8 +11,9 @@
 //     publish and mark (package outbox);
 //   - the result queue: every issued cashbill with no NTS result Deadline
 //     after midnight KST of its issue date gets one "NTS result overdue"
-//     alert, published the same way; a cashbill that has its result leaves
-//     the queue.
+//     alert, published the same way. The queue is read as a moving window
+//     behind a watermark (watchdog.go), so a cashbill that has its result
+//     costs no write when the window passes it.
 package sweeper
 
 import (
@@ -24,7 +25,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/popbill-cashbill-webhook/receiver/internal/alert"
 	"github.com/popbill-cashbill-webhook/receiver/internal/awserr"
 	"github.com/popbill-cashbill-webhook/receiver/internal/outbox"
 	"github.com/popbill-cashbill-webhook/receiver/internal/state"
@@ -37,8 +37,8 @@ const (
 	DefaultThreshold = outbox.Lease
 	// DefaultDeadline, from midnight KST of the issue date, is 18:00 KST on
 	// the second day after issue. A receipt issued before 17:00 gets its NTS
-	// result around 14:00 the next day.
-	DefaultDeadline = 66 * time.Hour
+	// result around 14:00 the next day. It is the result queue's horizon.
+	DefaultDeadline = state.ResultHorizon
 	// DefaultBatch bounds the items one run takes from each queue; the rest
 	// wait for the next run.
 	DefaultBatch = 200
@@ -100,7 +100,8 @@ type Report struct {
 	Published int `json:"published"`
 	// OverdueRaised: overdue alerts this run raised.
 	OverdueRaised int `json:"overdueRaised"`
-	// ResultKnown: cashbills that had their result and left the result queue.
+	// ResultKnown: cashbills the watchdog's window passed that had their
+	// result: nothing was written for them.
 	ResultKnown int `json:"resultKnown"`
 	// Skipped: alerts sent or held by another delivery meanwhile.
 	Skipped int `json:"skipped"`
@@ -157,24 +158,7 @@ func (s *Sweeper) Run(ctx context.Context, now time.Time) (Report, error) {
 		}
 	}
 
-	waiting, err := s.queues.Due(ctx, state.QueueResult, now.Add(-s.settings.Deadline), s.settings.Batch)
-	if err != nil {
-		failed(awserr.Cause(err))
-	}
-	rep.Found += len(waiting)
-	for _, it := range waiting {
-		f := alert.FromEvent(it.Event, it.MID, alert.KindOverdue)
-		out, err := s.queues.RaiseOverdue(ctx, it.Event.ItemKey, alert.Encode(f), now)
-		switch {
-		case err != nil:
-			failed(awserr.Cause(err))
-		case out == state.OverdueRaised:
-			rep.OverdueRaised++
-			send(it.Event.ItemKey)
-		case out == state.ResultKnown:
-			rep.ResultKnown++
-		}
-	}
+	s.watch(ctx, now, &rep, failed, send)
 
 	attrs := []any{"found", rep.Found, "pending", rep.Pending, "published", rep.Published, "overdueRaised", rep.OverdueRaised,
 		"resultKnown", rep.ResultKnown, "skipped", rep.Skipped, "failed", rep.Failed}

@@ -210,7 +210,7 @@ func (s *Store) Apply(ctx context.Context, in state.Delivery) (state.Result, err
 		case owesFailure:
 			r.setFailureAlert(in)
 		case in.Event.StateCode == cashbill.StateIssued && r.DueQueue == "":
-			r.DueQueue, r.DueAt = state.QueueResult, state.IssueDay(in.Event, in.ReceivedAt)
+			r.DueQueue, r.DueAt = state.QueueResult, state.ResultDueAt(in.Event, in.ReceivedAt)
 		}
 		res = state.Result{Outcome: state.Stored, StateCode: in.Event.StateCode, AlertPending: r.AlertStatus == state.AlertPending}
 		res.PreviousStateCode = previous // 0 when not found
@@ -332,6 +332,9 @@ func (s *Store) Due(ctx context.Context, queue string, through time.Time, limit 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if queue == state.QueueResult {
+		return s.awaiting(ctx, through, limit)
+	}
 	var out []state.Item
 	prefix := []byte(queue + "|")
 	last := fmt.Appendf(nil, "%s|%016d|~", queue, through.UnixMilli())
@@ -358,7 +361,7 @@ func (s *Store) Due(ctx context.Context, queue string, through time.Time, limit 
 }
 
 // RaiseOverdue raises the overdue alert of an item still awaiting its result
-// with an empty slot, or takes an item that has its result out of the queue.
+// with an empty slot; it changes nothing otherwise.
 func (s *Store) RaiseOverdue(ctx context.Context, itemKey string, payload []byte, now time.Time) (state.OverdueOutcome, error) {
 	var out state.OverdueOutcome
 	err := s.change(ctx, itemKey, func(r *leasedItem, found bool) error {
@@ -366,13 +369,12 @@ func (s *Store) RaiseOverdue(ctx context.Context, itemKey string, payload []byte
 		case !found || r.DueQueue != state.QueueResult:
 			out = state.OverdueNotOwed
 			return errUnchanged
-		case r.Event.StateCode < cashbill.StateNTSSuccess && r.AlertStatus == "":
-			r.setPendingAlert(alert.KindOverdue, payload, now)
-			out = state.OverdueRaised
-		default:
-			r.DueQueue, r.DueAt = "", time.Time{}
+		case !r.Item.AwaitingResult():
 			out = state.ResultKnown
+			return errUnchanged
 		}
+		r.setPendingAlert(alert.KindOverdue, payload, now)
+		out = state.OverdueRaised
 		return nil
 	})
 	return out, err

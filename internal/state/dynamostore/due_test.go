@@ -142,3 +142,56 @@ func TestDueWindowsListsEveryMemberOnce(t *testing.T) {
 		t.Errorf("entries = %+v\nwant %+v", ws[0].Entries, want)
 	}
 }
+
+// TestResultEntriesNeverPassAnEntryWhoseItemWasNotRead: the watchdog moves
+// its watermark to the last entry ResultEntries returns, so an entry whose
+// item BatchGetItem left unprocessed, and every entry after it, is left out
+// with the error; an entry whose item is gone is returned, not found.
+func TestResultEntriesNeverPassAnEntryWhoseItemWasNotRead(t *testing.T) {
+	now := time.Now()
+	cases := []struct {
+		name        string
+		unprocessed string // an itemKey BatchGetItem never processes
+		deleted     string // an itemKey with no item
+		want        []string
+		found       []bool
+		wantErr     bool
+	}{
+		{"every item read", "", "", []string{"000000000000000001", "000000000000000002", "000000000000000003"}, []bool{true, true, true}, false},
+		{"an item gone is returned, not found", "", "000000000000000002", []string{"000000000000000001", "000000000000000002", "000000000000000003"}, []bool{true, false, true}, false},
+		{"an item never read stops the entries before it", "000000000000000002", "", []string{"000000000000000001"}, []bool{true}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := queueAPI{
+				entries: []string{"000000000000000001", "000000000000000002", "000000000000000003"},
+				batchGet: func(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetItemOutput, error) {
+					out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+					for _, k := range in.RequestItems["state"].Keys {
+						key := k["itemKey"].(*types.AttributeValueMemberS).Value
+						switch key {
+						case tc.unprocessed:
+							out.UnprocessedKeys = map[string]types.KeysAndAttributes{"state": {Keys: []map[string]types.AttributeValue{k}}}
+						case tc.deleted:
+						default:
+							out.Responses["state"] = append(out.Responses["state"], queuedItem(key, state.QueueResult, now))
+						}
+					}
+					return out, nil
+				},
+			}
+			entries, err := dynamostore.NewQueues(nil, api, "state").ResultEntries(context.Background(), state.Position{}, now, 10)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want an error: %v", err, tc.wantErr)
+			}
+			var got []string
+			var found []bool
+			for _, e := range entries {
+				got, found = append(got, e.At.ItemKey), append(found, e.Found)
+			}
+			if !reflect.DeepEqual(got, tc.want) || !reflect.DeepEqual(found, tc.found) {
+				t.Errorf("entries %v found %v, want %v found %v", got, found, tc.want, tc.found)
+			}
+		})
+	}
+}

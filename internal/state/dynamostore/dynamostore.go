@@ -328,7 +328,7 @@ func (s *Store) applyWrite(ctx context.Context, r state.Delivery, guardPending b
 		err = failureValues(values, r)
 	case ev.StateCode == cashbill.StateIssued:
 		shape.queue = queueResult
-		err = marshalInto(values, DueAtAttribute, millis(state.IssueDay(ev, r.ReceivedAt)))
+		err = marshalInto(values, DueAtAttribute, millis(state.ResultDueAt(ev, r.ReceivedAt)))
 	}
 	if err != nil {
 		return nil, false, err

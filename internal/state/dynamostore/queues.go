@@ -52,6 +52,9 @@ func (s *Store) dueBefore(queue string, through time.Time) (*dynamodb.QueryInput
 
 // Due queries the due index, earliest first, and reads the items it names.
 func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit int) ([]state.Item, error) {
+	if queue == state.QueueResult {
+		return q.awaiting(ctx, through, limit)
+	}
 	items, err := q.dueItems(ctx, queue, through, limit)
 	var out []state.Item
 	for _, item := range items {
@@ -64,9 +67,9 @@ func (q *Queues) Due(ctx context.Context, queue string, through time.Time, limit
 	return out, err
 }
 
-// RaiseOverdue stores the overdue alert with one conditional write; when its
-// condition fails on an item still in the result queue, a second one takes
-// the item out of it.
+// RaiseOverdue stores the overdue alert with one conditional write. When its
+// condition fails it writes nothing more: an item that has its result keeps
+// its entry in the result queue, which the watchdog's window has passed.
 func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byte, now time.Time) (state.OverdueOutcome, error) {
 	inResult := is(DueQueueAttribute, state.QueueResult)
 	cond := inResult.And(name(attrState).LessThan(expression.Value(cashbill.StateNTSSuccess)), expression.AttributeNotExists(name(attrAlert)))
@@ -83,10 +86,6 @@ func (q *Queues) RaiseOverdue(ctx context.Context, itemKey string, payload []byt
 	}
 	if r.DueQueue != state.QueueResult {
 		return state.OverdueNotOwed, nil
-	}
-	leave := expression.Remove(name(DueQueueAttribute)).Remove(name(DueAtAttribute))
-	if _, _, err := q.conditional(ctx, itemKey, leave, inResult, types.ReturnValueNone); err != nil {
-		return "", fmt.Errorf("dynamostore: leave result queue %s: %w", itemKey, err)
 	}
 	return state.ResultKnown, nil
 }

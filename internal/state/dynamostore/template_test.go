@@ -123,7 +123,7 @@ func oracleApply(t *testing.T, r state.Delivery, guardPending bool) *dynamodb.Up
 		u = oracleFailureAlert(u, r)
 	case ev.StateCode == cashbill.StateIssued:
 		u = u.Set(name(DueQueueAttribute), expression.IfNotExists(name(DueQueueAttribute), expression.Value(state.QueueResult))).
-			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), expression.Value(millis(state.IssueDay(ev, r.ReceivedAt)))))
+			Set(name(DueAtAttribute), expression.IfNotExists(name(DueAtAttribute), expression.Value(millis(state.ResultDueAt(ev, r.ReceivedAt)))))
 	}
 	cond := expression.Or(expression.AttributeNotExists(name(KeyAttribute)), name(attrState).LessThan(expression.Value(ev.StateCode)))
 	if guardPending {

@@ -49,7 +49,11 @@ func runQueues(t *testing.T, newStore NewStore) {
 	t.Run("an issued cashbill waits for its result from midnight KST of its issue date", func(t *testing.T) {
 		s := newStore(t)
 		key := ItemKey()
-		apply(t, s, key, 300)
+		d := Delivery(key, 300, "mid")
+		d.ReceivedAt = issueDay.Add(16*time.Hour + 20*time.Minute)
+		if _, err := s.Apply(ctx, d); err != nil {
+			t.Fatal(err)
+		}
 		if inQueue(t, s, state.QueueResult, key, issueDay.Add(-time.Millisecond)) {
 			t.Error("due in the result queue before its issue date began")
 		}
@@ -60,6 +64,24 @@ func runQueues(t *testing.T, newStore NewStore) {
 			t.Error("a 300 is in the alert queue")
 		}
 	})
+
+	t.Run("a 300 delivered past the horizon enters the result queue the horizon before its receipt", func(t *testing.T) {
+		s := newStore(t)
+		key := ItemKey()
+		d := Delivery(key, 300, "mid") // issued in 2022, received now
+		if _, err := s.Apply(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		enters := d.ReceivedAt.Add(-state.ResultHorizon)
+		if inQueue(t, s, state.QueueResult, key, enters.Add(-time.Millisecond)) {
+			t.Error("due before the horizon: behind where the watchdog's window may have passed")
+		}
+		if !inQueue(t, s, state.QueueResult, key, enters) {
+			t.Error("not due the horizon before its receipt")
+		}
+	})
+
+	t.Run("result entries", runResultEntries(newStore))
 
 	t.Run("an owed alert is in the alert queue until it is marked sent", func(t *testing.T) {
 		s := newStore(t)
@@ -99,14 +121,15 @@ func runQueues(t *testing.T, newStore NewStore) {
 		cases := []struct {
 			name   string
 			states []int
-			want   state.OverdueOutcome
-			// then: is an overdue alert owed, is the item left in the result queue
+			// want, then again: what RaiseOverdue answers twice over
+			want, again state.OverdueOutcome
+			// then: is an overdue alert owed, is the item left awaiting its result
 			owed, waiting bool
 		}{
-			{"raised once for a cashbill still at 300", []int{300}, state.OverdueRaised, true, false},
-			{"a 304 has its result: the item leaves the queue", []int{300, 304}, state.ResultKnown, false, false},
-			{"a 305 has its result and its own alert", []int{300, 305}, state.OverdueNotOwed, false, false},
-			{"never issued, never waiting", []int{304}, state.OverdueNotOwed, false, false},
+			{"raised once for a cashbill still at 300", []int{300}, state.OverdueRaised, state.OverdueNotOwed, true, false},
+			{"a 304 has its result: nothing is written, it awaits nothing", []int{300, 304}, state.ResultKnown, state.ResultKnown, false, false},
+			{"a 305 has its result and its own alert", []int{300, 305}, state.OverdueNotOwed, state.OverdueNotOwed, false, false},
+			{"never issued, never waiting", []int{304}, state.OverdueNotOwed, state.OverdueNotOwed, false, false},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -116,7 +139,7 @@ func runQueues(t *testing.T, newStore NewStore) {
 					apply(t, s, key, sc)
 				}
 				raise(t, s, key, tc.want)
-				raise(t, s, key, state.OverdueNotOwed)
+				raise(t, s, key, tc.again)
 				if got := inQueue(t, s, state.QueueResult, key, time.Now()); got != tc.waiting {
 					t.Errorf("in the result queue: %v, want %v", got, tc.waiting)
 				}

@@ -346,6 +346,18 @@ func (f *faulty) Due(ctx context.Context, queue string, through time.Time, limit
 	return f.store.Due(ctx, queue, through, limit)
 }
 
+func (f *faulty) ResultEntries(ctx context.Context, after state.Position, through time.Time, limit int) ([]state.Entry, error) {
+	return f.store.ResultEntries(ctx, after, through, limit)
+}
+
+func (f *faulty) ResultWatermark(ctx context.Context) (state.Position, bool, error) {
+	return f.store.ResultWatermark(ctx)
+}
+
+func (f *faulty) AdvanceResultWatermark(ctx context.Context, p state.Position) error {
+	return f.store.AdvanceResultWatermark(ctx, p)
+}
+
 func (f *faulty) RaiseOverdue(ctx context.Context, itemKey string, a []byte, now time.Time) (state.OverdueOutcome, error) {
 	return f.store.RaiseOverdue(ctx, itemKey, a, now)
 }
