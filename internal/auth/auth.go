@@ -104,19 +104,20 @@ func (v *Verifier) Verify(header func(name string) string) error {
 }
 
 // Which checks a request like Verify and names the credential it carried:
-// Current or Next; "" in mode None.
+// Current or Next; "" in mode None. It asks for header names in lower case,
+// as API Gateway's HTTP APIs deliver them, so a lookup finds them at once.
 func (v *Verifier) Which(header func(name string) string) (string, error) {
 	switch v.mode {
 	case None:
 		return "", nil
 	case APIKey:
-		key := header("X-Api-Key")
+		key := header("x-api-key")
 		if key == "" {
 			return "", &Rejection{"authentication required: send the API key set on the POPBiLL site in the X-Api-Key header"}
 		}
 		return v.match(key, &Rejection{"authentication failed: the X-Api-Key does not match the key configured for this endpoint"})
 	default:
-		authz := strings.TrimSpace(header("Authorization"))
+		authz := strings.TrimSpace(header("authorization"))
 		if authz == "" {
 			return "", &Rejection{"authentication required: send HTTP Basic credentials (Authorization: Basic ...) as set on the POPBiLL site"}
 		}

@@ -135,7 +135,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 	}
 	h.record(ctx, req, r, start, status, body)
-	h.logRequest(ctx, r, status, err, h.now().Sub(start))
+	h.logRequest(ctx, r, status, err, start, h.now())
 	return response(status, body), nil
 }
 
@@ -361,7 +361,8 @@ func response(status int, body string) events.APIGatewayV2HTTPResponse {
 	return resp
 }
 
-func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err error, latency time.Duration) {
+func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err error, start, end time.Time) {
+	latency := end.Sub(start)
 	// mid and eventType come from the caller, authenticated or not: clipped
 	// like every echoed value. itemKey is 18 digits once it is set.
 	// Room for every member the line can have, metrics included, so that
@@ -414,9 +415,9 @@ func (h *Handler) logRequest(ctx context.Context, r *invocation, status int, err
 	// is the line's time, to the millisecond, and CloudWatch Logs stamps the
 	// event: the line leaves out a timestamp of its own (48 bytes of every
 	// delivery's log bill).
-	at := time.Now()
+	at := end
 	if h.namespace != "" {
-		attrs = append(attrs, h.metricAttrs(r, err, h.now())...)
+		attrs = append(attrs, h.metricAttrs(r, err, end)...)
 		at = time.Time{}
 	}
 	rec := slog.NewRecord(at, level, "request", 0)
