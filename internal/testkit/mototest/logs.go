@@ -3,6 +3,7 @@ package mototest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,10 @@ func LogGroup(tb testing.TB) (*cloudwatchlogs.Client, string) {
 	tb.Helper()
 	client := cloudwatchlogs.NewFromConfig(Config(tb))
 	name := Name(tb, "logs")
-	if _, err := client.CreateLogGroup(context.Background(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(name)}); err != nil {
+	// As Table: a retried create finds the group its first try made.
+	_, err := client.CreateLogGroup(context.Background(), &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(name)})
+	var exists *types.ResourceAlreadyExistsException
+	if err != nil && !errors.As(err, &exists) {
 		tb.Fatalf("create log group %s on moto: %v", name, err)
 	}
 	return client, name
@@ -37,9 +41,11 @@ type Shipper struct {
 func Ship(tb testing.TB, client *cloudwatchlogs.Client, group string) *Shipper {
 	tb.Helper()
 	stream := Name(tb, "stream")
-	if _, err := client.CreateLogStream(context.Background(), &cloudwatchlogs.CreateLogStreamInput{
+	_, err := client.CreateLogStream(context.Background(), &cloudwatchlogs.CreateLogStreamInput{
 		LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
-	}); err != nil {
+	})
+	var exists *types.ResourceAlreadyExistsException
+	if err != nil && !errors.As(err, &exists) { // a retried create, as in LogGroup
 		tb.Fatalf("create log stream on moto: %v", err)
 	}
 	return &Shipper{tb: tb, client: client, group: group, stream: stream}
