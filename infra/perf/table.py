@@ -122,7 +122,7 @@ def dollars(name):
 
 if not sw and units.get("webhook"):
     row("sweeper units per delivery", "not run (BenchmarkWatchdogUnits): not in the $ figure")
-for name, label in (("webhook", "webhook and its sweeper"), ("gopeer", "floor (the Go peer)")):
+for name, label in (("webhook", "webhook and its sweeper" if sw else "webhook"), ("gopeer", "floor (the Go peer)")):
     u = per_delivery(name)
     if not u:
         row(f"units per delivery, {label}", "not run")
