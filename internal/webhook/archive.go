@@ -79,7 +79,6 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 	// The ID carries the receive time to the microsecond, so a record need
 	// not keep it apart (logarchive keeps none).
 	received = received.Truncate(time.Microsecond)
-	header := headers(req.Headers)
 	d := archive.Delivery{
 		ID: archive.NewID(received), ReceivedAt: received, Status: status, Outcome: r.outcome,
 		SourceIP: clipText(req.RequestContext.HTTP.SourceIP), APIRequestID: r.id, Method: clipText(req.RequestContext.HTTP.Method),
@@ -95,7 +94,7 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 	if h.retention > 0 {
 		d.ExpiresAt = received.Add(h.retention)
 	}
-	d.Authenticated, d.Credential = h.authenticated(req, header, r)
+	d.Authenticated, d.Credential = authenticated(req, r)
 	if r.business != "" {
 		d.CorpNum = r.business // the address's business, also when it refused the event
 	}
@@ -114,21 +113,15 @@ func (h *Handler) delivery(ctx context.Context, req events.APIGatewayV2HTTPReque
 	return d
 }
 
-// authenticated repeats the checks that come before the body is read: the
-// method, the source allowlist and the credential. It names the credential
-// that matched when a rotation configures two.
-func (h *Handler) authenticated(req events.APIGatewayV2HTTPRequest, header func(string) string, r *invocation) (bool, string) {
-	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
-		return false, ""
-	}
-	if h.checkSource(req.RequestContext.HTTP.SourceIP) != nil {
-		return false, ""
-	}
+// authenticated says whether the caller passed the source and credential
+// checks, as handle found: verify runs only after the method and source
+// checks passed, and records its result. It names the credential that
+// matched when a rotation configures two, or the address's token.
+func authenticated(req events.APIGatewayV2HTTPRequest, r *invocation) (bool, string) {
 	if _, ok := tokenOf(req); ok {
 		return tokenCredential(r)
 	}
-	which, err := h.rules.Auth.Which(header)
-	return err == nil, which
+	return r.authenticated, r.credential
 }
 
 // about is what the archive indexes a delivery by, read leniently from a body

@@ -45,9 +45,11 @@ func tokenOf(req events.APIGatewayV2HTTPRequest) (string, bool) {
 func (h *Handler) verify(ctx context.Context, req events.APIGatewayV2HTTPRequest, header func(string) string, r *invocation) error {
 	token, ok := tokenOf(req)
 	if !ok {
-		if err := h.rules.Auth.Verify(header); err != nil {
+		which, err := h.rules.Auth.Which(header)
+		if err != nil {
 			return fail(Unauthorized, err.Error(), err)
 		}
+		r.authenticated, r.credential = true, which
 		return nil
 	}
 	if h.tokens == nil {

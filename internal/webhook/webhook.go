@@ -105,6 +105,11 @@ type invocation struct {
 	// Webhook route; businessRefused: the event was another business's (business.go).
 	business, tokenID string
 	businessRefused   bool
+	// authenticated and credential: the Common Webhook's credential check
+	// passed, and which credential matched (verify); the archive's record
+	// reads them rather than checking again.
+	authenticated bool
+	credential    string
 	// about: what the archive indexes the delivery by, from the parsed
 	// event when parsed; else archive.go reads the body leniently.
 	about  about
